@@ -1,0 +1,41 @@
+# `make demo`: install into .venv and train + evaluate + visualise a model on embedded data.
+# `make test`: install into .venv and run the default (fast) test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RUN ?= runs/demo
+
+.PHONY: install demo test test-all lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU build of torch first: a bare `torch` requirement would pull CUDA packages.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/vidis train --model frame_vae --preset small --out $(RUN) --overwrite
+	$(BIN)/vidis reconstruct $(RUN)
+	$(BIN)/vidis eval $(RUN)
+	@echo "demo outputs: $(RUN)/ (report.html, metrics.json, figures/, log.csv, checkpoints/)"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-all: install
+	$(BIN)/python -m pytest -q -m ""
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks scripts
+
+bench: install
+	$(BIN)/python benchmarks/bench_moving_mnist.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

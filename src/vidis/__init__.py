@@ -1,0 +1,13 @@
+"""vidis: learning video representations that separate content from motion."""
+
+__version__ = "0.1.0"
+
+
+def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
+    """Load the trained model of a run folder, in eval mode."""
+    from .train.checkpoint import load_model as _load
+
+    return _load(run_dir, checkpoint=checkpoint, device=device)
+
+
+__all__ = ["__version__", "load_model"]

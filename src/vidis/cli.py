@@ -1,0 +1,224 @@
+"""The `vidis` command line: one plain function per subcommand.
+
+Errors caused by the user's input print one line (`vidis: error: ...`) and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import VidisError
+
+
+def _device(name: str) -> str:
+    from .train.trainer import pick_device
+
+    return str(pick_device(name))
+
+
+def cmd_list(args) -> int:
+    from .models.base import PRESETS
+    from .registry import DATASETS, MODELS, _load_all
+
+    _load_all()
+    print("models:")
+    for name, cls in sorted(MODELS.items()):
+        doc = (cls.__module__ and sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
+        print(f"  {name:<14} presets: {', '.join(cls.presets):<22} {doc}")
+    print("datasets:")
+    for name, cls in sorted(DATASETS.items()):
+        doc = (sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
+        print(f"  {name:<18} {doc}")
+    print(f"presets: {', '.join(PRESETS)}")
+    return 0
+
+
+def _data_options(items: list[str]) -> dict:
+    from .config import parse_set_args
+
+    sets = parse_set_args(items)
+    if sets["model"] or sets["train"]:
+        raise VidisError("`vidis data` takes only data.* settings")
+    return sets["data"]
+
+
+def cmd_data_preview(args) -> int:
+    from .data import make_dataset
+    from .viz import save_gif, save_png, video_grid
+
+    dataset = make_dataset(args.data, args.split, seed=args.seed, **_data_options(args.set))
+    n = min(args.num, len(dataset))
+    batch = dataset.batch(range(n))
+    frames = video_grid([batch["video"]])
+    out = Path(args.out)
+    save_gif(frames, out, scale=2)
+    save_png(frames, out.with_suffix(".png"), scale=1)
+    print(f"wrote {out} and {out.with_suffix('.png')} ({n} {args.split} clips of {args.data})")
+    for i in range(n):
+        labels = {k: v.tolist() for k, v in batch["factors"].items() if v.dim() == 1}
+        print(f"  clip {i}: " + ", ".join(f"{k}={v[i]}" for k, v in labels.items()))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .config import parse_set_args, update
+    from .train.spec import RunSpec, make_spec
+    from .train.trainer import Trainer
+
+    if args.resume:
+        if args.model or args.data or args.out:
+            raise VidisError("--resume RUN_DIR takes no --model, --data or --out")
+        spec = RunSpec.load(args.resume)
+        extra = parse_set_args(args.set)
+        if extra["model"] or extra["data"]:
+            raise VidisError("a resumed run may only change train.* settings (e.g. train.steps)")
+        spec.train = update(spec.train, extra["train"], "train")
+        run_dir = Path(args.resume)
+        trainer = Trainer(spec, run_dir, resume=True, progress=not args.no_progress)
+    else:
+        if not args.model or not args.out:
+            raise VidisError("train needs --model NAME and --out RUN_DIR (or --resume RUN_DIR)")
+        run_dir = Path(args.out)
+        if (run_dir / "checkpoints" / "last.pt").exists() and not args.overwrite:
+            raise VidisError(f"{run_dir} already holds a run: use --resume {run_dir} or --overwrite")
+        spec = make_spec(args.model, args.data, args.preset, parse_set_args(args.set))
+        trainer = Trainer(spec, run_dir, progress=not args.no_progress)
+    print(f"training {spec.model} on {spec.data} ({spec.preset}) for {spec.train.steps} steps "
+          f"on {trainer.device}, {trainer.model.num_parameters():,} parameters -> {run_dir}")
+    val = trainer.fit()
+    if val:
+        print("val: " + ", ".join(f"{k}={v:.4g}" for k, v in val.items()))
+    print(f"checkpoint: {run_dir / 'checkpoints' / 'last.pt'}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from . import load_model
+    from .config import to_dict
+    from .data import make_dataset
+    from .eval.reconstruction import evaluate_reconstruction
+    from .train.spec import RunSpec
+
+    device = _device(args.device)
+    spec = RunSpec.load(args.run)
+    model = load_model(args.run, device=device)
+    test = make_dataset(spec.data, "test", seed=spec.train.seed, **to_dict(spec.data_config))
+    results = evaluate_reconstruction(model, test, args.num_clips, args.batch_size, device)
+    path = Path(args.run) / "metrics.json"
+    metrics = json.loads(path.read_text()) if path.exists() else {}
+    metrics["test"] = results
+    metrics["step"] = model.step
+    metrics["parameters"] = model.num_parameters()
+    path.write_text(json.dumps(metrics, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {path}")
+    if not args.no_report:
+        from .eval.run_report import write_run_report
+
+        print(f"wrote {write_run_report(args.run)}")
+    return 0
+
+
+def cmd_reconstruct(args) -> int:
+    from . import load_model
+    from .config import to_dict
+    from .data import make_dataset
+    from .train.spec import RunSpec
+    from .viz import save_gif, save_png, video_grid
+
+    device = _device(args.device)
+    spec = RunSpec.load(args.run)
+    model = load_model(args.run, device=device)
+    test = make_dataset(spec.data, "test", seed=spec.train.seed, **to_dict(spec.data_config))
+    video = test.batch(range(min(args.num, len(test))))["video"].to(device)
+    recon = model.reconstruct(video).float().cpu()
+    frames = video_grid([video.cpu(), recon])  # originals above reconstructions
+    out = Path(args.out) if args.out else Path(args.run) / "figures" / "reconstruction.gif"
+    save_gif(frames, out, scale=2)
+    save_png(frames, out.with_suffix(".png"))
+    print(f"wrote {out} and {out.with_suffix('.png')} (top: test clips, bottom: reconstructions)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .eval.run_report import write_run_report
+
+    print(f"wrote {write_run_report(args.run)}")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump on stderr's last line
+        self.print_usage(sys.stderr)
+        print(f"vidis: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vidis", description="Learn, swap and measure content/motion video representations.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"vidis {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="models, datasets and presets")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("data", help="look at a dataset")
+    data_sub = p.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    p = data_sub.add_parser("preview", help="write a GIF (and PNG strip) of a few clips")
+    p.add_argument("--data", default="moving_mnist")
+    p.add_argument("--split", default="train", choices=["train", "val", "test"])
+    p.add_argument("--num", type=int, default=4, help="number of clips")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="data.KEY=VALUE")
+    p.add_argument("--out", default="preview.gif")
+    p.set_defaults(func=cmd_data_preview)
+
+    p = sub.add_parser("train", help="train a model into a run folder (or resume one)")
+    p.add_argument("--model", help="model name (see `vidis list`)")
+    p.add_argument("--data", help="dataset name (default: the model's)")
+    p.add_argument("--preset", default="small", choices=["smoke", "small", "paper", "paper-code"])
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a config value, e.g. model.beta=2, train.steps=100, data.num_digits=1")
+    p.add_argument("--out", help="run folder to create")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="start afresh even if --out holds a run")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="MSE, PSNR, SSIM on the test split -> RUN/metrics.json")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--num-clips", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-report", action="store_true", help="do not rewrite RUN/report.html")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("reconstruct", help="GIF of test clips above their reconstructions")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--num", type=int, default=6)
+    p.add_argument("--out", help="GIF path (default RUN/figures/reconstruction.gif)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_reconstruct)
+
+    p = sub.add_parser("report", help="(re)write RUN/report.html from what the run folder holds")
+    p.add_argument("run", help="run folder")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except VidisError as err:
+        print(f"vidis: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vidis: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,51 @@
+"""The dataset protocol: item dicts with a video and its declared ground-truth factors."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import DataError
+from ..types import Factor
+
+SPLITS = ("train", "val", "test")
+
+
+class VideoDataset(Dataset):
+    """Base class of every vidis dataset.
+
+    An item is `{"video": (T, C, H, W) float32 in [0, 1], "factors": {name: LongTensor}}`,
+    where a factor is a scalar (one label per clip) or (T,) when `Factor.per_frame`.
+    Subclasses set `Config` (a dataclass) and fill `factors` and `video_shape`.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type]
+
+    def __init__(self, config, split: str = "train", seed: int = 0):
+        if split not in SPLITS:
+            raise DataError(f"split must be one of {SPLITS}, got {split!r}")
+        self.config = config
+        self.split = split
+        self.seed = int(seed)
+        self.factors: list[Factor] = []
+        self.video_shape: tuple[int, int, int, int] = (0, 0, 0, 0)  # (T, C, H, W)
+
+    def factor(self, name: str) -> Factor:
+        for factor in self.factors:
+            if factor.name == name:
+                return factor
+        raise DataError(f"{self.name} has no factor {name!r}; it has {[f.name for f in self.factors]}")
+
+    def batch(self, indices) -> dict:
+        """Stack items `indices` into a batch dict (video (B, T, C, H, W))."""
+        return collate([self[int(i)] for i in indices])
+
+
+def collate(items: list[dict]) -> dict:
+    return {
+        "video": torch.stack([item["video"] for item in items]),
+        "factors": {k: torch.stack([item["factors"][k] for item in items]) for k in items[0]["factors"]},
+    }

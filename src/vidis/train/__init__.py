@@ -1,0 +1,1 @@
+"""Training: run specs, the step-based trainer, atomic checkpoints, schedules."""
