@@ -86,8 +86,10 @@ def cmd_train(args) -> int:
             raise VidisError(f"{run_dir} already holds a run: use --resume {run_dir} or --overwrite")
         spec = make_spec(args.model, args.data, args.preset, parse_set_args(args.set))
         trainer = Trainer(spec, run_dir, progress=not args.no_progress)
-    print(f"training {spec.model} on {spec.data} ({spec.preset}) for {spec.train.steps} steps "
-          f"on {trainer.device}, {trainer.model.num_parameters():,} parameters -> {run_dir}")
+    print(
+        f"training {spec.model} on {spec.data} ({spec.preset}) for {spec.train.steps} steps "
+        f"on {trainer.device}, {trainer.model.num_parameters():,} parameters -> {run_dir}"
+    )
     val = trainer.fit()
     if val:
         print("val: " + ", ".join(f"{k}={v:.4g}" for k, v in val.items()))
@@ -158,7 +160,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vidis", description="Learn, swap and measure content/motion video representations.")
+    parser = _Parser(
+        prog="vidis", description="Learn, swap and measure content/motion video representations."
+    )
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"vidis {__version__}")
@@ -182,8 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name (see `vidis list`)")
     p.add_argument("--data", help="dataset name (default: the model's)")
     p.add_argument("--preset", default="small", choices=["smoke", "small", "paper", "paper-code"])
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config value, e.g. model.beta=2, train.steps=100, data.num_digits=1")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a config value, e.g. model.beta=2, train.steps=100, data.num_digits=1",
+    )
     p.add_argument("--out", help="run folder to create")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if --out holds a run")

@@ -9,6 +9,9 @@ Bouncing is computed in closed form: the unfolded path p0 + v t is folded into [
 (L = canvas - 28) by the triangle wave L - |((p0 + v t) mod 2L) - L|, which reflects the
 velocity exactly at each edge. Rendering is vectorised over frames (one loop per digit).
 
+Digits are numbered left to right by their position in the first frame, so "digit 0" (whose
+class, direction and cell the labels name) can be told from the pixels alone.
+
 Declared factors (paper 000 and 002's labels):
 - digit{k}: class of digit k (static, 10 classes);
 - direction: initial direction of digit 0 in 8 bins of 45 degrees (dynamic, per clip;
@@ -93,6 +96,8 @@ class MovingMNIST(VideoDataset):
         start = rng.uniform(0, L, size=(K, 2))
         angle = rng.uniform(0, 2 * np.pi, size=K)
         speed = rng.uniform(c.speed_min, c.speed_max, size=K)
+        order = np.argsort(start[:, 0], kind="stable")  # digit 0 = leftmost in the first frame
+        digit_ids, start, angle, speed = digit_ids[order], start[order], angle[order], speed[order]
         velocity = speed[:, None] * np.stack([np.cos(angle), np.sin(angle)], 1)  # (K, 2)
         t = np.arange(T, dtype=np.float64)
         unfolded = start[:, None, :] + velocity[:, None, :] * t[None, :, None]  # (K, T, 2)

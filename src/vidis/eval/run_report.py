@@ -14,7 +14,10 @@ FIGURES = [
     ("Content/motion swap (rows: content source, columns: motion source)", ["swap.gif", "swap.png"]),
     ("Content interpolation", ["interpolate_content.gif"]),
     ("Motion interpolation", ["interpolate_motion.gif"]),
-    ("Reconstruction (top: test clips, bottom: reconstructions)", ["reconstruction.gif", "reconstruction.png"]),
+    (
+        "Reconstruction (top: test clips, bottom: reconstructions)",
+        ["reconstruction.gif", "reconstruction.png"],
+    ),
 ]
 
 
@@ -30,8 +33,9 @@ def write_run_report(run_dir) -> Path:
         if images:
             text = ""
             if names[0] == "swap.gif" and "judge" in metrics:
-                text = "Judge on swaps: " + ", ".join(f"{k} = {v:.3g}" for k, v in metrics["judge"].items()
-                                                       if isinstance(v, (int, float)))
+                text = "Judge on swaps: " + ", ".join(
+                    f"{k} = {v:.3g}" for k, v in metrics["judge"].items() if isinstance(v, (int, float))
+                )
             sections.append(Section(title, text=text, images=images))
     for group, values in metrics.items():
         if isinstance(values, dict):

@@ -145,14 +145,12 @@ class VideoModel(nn.Module):
         la, lb = self.encode(video_a), self.encode(video_b)
         frames = []
         for alpha in torch.linspace(0, 1, steps).tolist():
-            def mix(x, y):
-                return torch.lerp(x, y, alpha)
 
             if factor == "content":
-                lat = Latents(mix(la.content, lb.content), la.motion, dict(la.extra))
+                lat = Latents(torch.lerp(la.content, lb.content, alpha), la.motion, dict(la.extra))
             else:
-                extra = {k: mix(v, lb.extra[k]) for k, v in la.extra.items()}
-                lat = Latents(la.content, mix(la.motion, lb.motion), extra)
+                extra = {k: torch.lerp(v, lb.extra[k], alpha) for k, v in la.extra.items()}
+                lat = Latents(la.content, torch.lerp(la.motion, lb.motion, alpha), extra)
             frames.append(self.decode(lat, video_a.shape[1]))
         return torch.stack(frames)
 

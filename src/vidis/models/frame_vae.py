@@ -40,8 +40,11 @@ class FrameVAEConfig:
     average_over_time: bool = True
 
 
-SMOKE = {"model": {"latent_dim": 8, "channels": (4, 8, 8, 8)}, "data": {"num_frames": 6},
-         "train": {"steps": 4, "batch_size": 4, "eval_every": 2, "eval_batches": 1, "log_every": 1}}
+SMOKE = {
+    "model": {"latent_dim": 8, "channels": (4, 8, 8, 8)},
+    "data": {"num_frames": 6},
+    "train": {"steps": 4, "batch_size": 4, "eval_every": 2, "eval_batches": 1, "log_every": 1},
+}
 
 
 @register_model("frame_vae")
@@ -49,12 +52,17 @@ class FrameVAE(VideoModel):
     Config = FrameVAEConfig
     presets = {
         "smoke": SMOKE,
-        "small": {"model": {"latent_dim": 64, "channels": (16, 32, 64, 128), "kl_anneal_steps": 200},
-                  "train": {"steps": 600, "batch_size": 16, "lr": 1e-3, "eval_every": 200}},
+        "small": {
+            "model": {"latent_dim": 64, "channels": (16, 32, 64, 128), "kl_anneal_steps": 200},
+            "train": {"steps": 600, "batch_size": 16, "lr": 1e-3, "eval_every": 200},
+        },
         # paper 000 section 3.6: batch 32, Adam 3e-4, 50 epochs of 10,000 clips, beta 0 -> 1
         # over the first 20 epochs.
-        "paper": {"model": {"kl_anneal_steps": 6250}, "data": {"num_train": 10000},
-                  "train": {"steps": 15625, "batch_size": 32, "lr": 3e-4, "eval_every": 1250}},
+        "paper": {
+            "model": {"kl_anneal_steps": 6250},
+            "data": {"num_train": 10000},
+            "train": {"steps": 15625, "batch_size": 32, "lr": 3e-4, "eval_every": 1250},
+        },
     }
 
     def __init__(self, config: FrameVAEConfig, video_shape):

@@ -83,4 +83,3 @@ def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
     model.load_state_dict(state["model"])
     model.step = state["step"]
     return model.eval()
-

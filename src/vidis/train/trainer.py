@@ -138,7 +138,9 @@ class Trainer:
             num_workers=train.num_workers,
             collate_fn=collate,
             pin_memory=self.device.type == "cuda",
-            persistent_workers=False,
+            # its own generator: iterating a DataLoader draws a seed, which must not shift the
+            # global RNG stream that the model's sampling uses (resume would not be exact)
+            generator=torch.Generator().manual_seed(train.seed),
         )
 
     def fit(self) -> dict[str, float]:
@@ -148,8 +150,14 @@ class Trainer:
         self.model.train()
         sums: dict[str, torch.Tensor] = {}
         count, started = 0, time.perf_counter()
-        bar = tqdm(total=train.steps, initial=self.step, disable=not self.progress,
-                   desc=f"train {self.spec.model}", unit="step", dynamic_ncols=True)
+        bar = tqdm(
+            total=train.steps,
+            initial=self.step,
+            disable=not self.progress,
+            desc=f"train {self.spec.model}",
+            unit="step",
+            dynamic_ncols=True,
+        )
         last_val: dict[str, float] = {}
         for batch in self.loader():
             batch = to_device(batch, self.device)
@@ -171,8 +179,9 @@ class Trainer:
             if self.step % train.eval_every == 0 or done:
                 last_val = self.validate()
                 self._log("val", last_val)
-                save_checkpoint(checkpoint_path(self.run_dir), self.model, self.optimizers,
-                                self.spec, self.step)
+                save_checkpoint(
+                    checkpoint_path(self.run_dir), self.model, self.optimizers, self.spec, self.step
+                )
                 self.last_checkpoint_step = self.step
                 self.model.train()
         bar.close()

@@ -1,0 +1,162 @@
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from vidis.data import collate, make_dataset
+from vidis.data.digits import digit_pool, read_idx
+from vidis.data.moving_mnist import DIGIT
+from vidis.errors import ConfigError, DataError
+
+
+def test_item_shapes_and_factors():
+    ds = make_dataset("moving_mnist", "val", num_frames=12)
+    item = ds[0]
+    assert item["video"].shape == (12, 1, 64, 64)
+    assert item["video"].dtype == torch.float32
+    assert 0.0 <= float(item["video"].min()) and float(item["video"].max()) <= 1.0
+    assert set(item["factors"]) == {"digit0", "digit1", "direction", "cell"}
+    assert item["factors"]["cell"].shape == (12,)
+    assert [f.name for f in ds.factors] == ["digit0", "digit1", "direction", "cell"]
+    assert ds.factor("cell").per_frame and ds.factor("digit0").kind == "static"
+
+
+def test_deterministic_in_seed_split_index():
+    a = make_dataset("moving_mnist", "train", seed=3)
+    b = make_dataset("moving_mnist", "train", seed=3)
+    assert torch.equal(a[5]["video"], b[5]["video"])
+    assert not torch.equal(a[5]["video"], a[6]["video"])
+    assert not torch.equal(a[5]["video"], make_dataset("moving_mnist", "train", seed=4)[5]["video"])
+    assert not torch.equal(a[5]["video"], make_dataset("moving_mnist", "val", seed=3)[5]["video"])
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_same_data_for_any_number_of_workers(workers):
+    ds = make_dataset("moving_mnist", "val", num_frames=5, num_val=16)
+    reference = torch.stack([ds[i]["video"] for i in range(16)])
+    loader = DataLoader(ds, batch_size=4, num_workers=workers, collate_fn=collate)
+    got = torch.cat([batch["video"] for batch in loader])
+    assert torch.equal(got, reference)
+
+
+def test_fixed_splits_have_their_lengths():
+    assert len(make_dataset("moving_mnist", "test", num_test=123)) == 123
+    with pytest.raises(IndexError):
+        make_dataset("moving_mnist", "test", num_test=3)[3]
+    infinite = make_dataset("moving_mnist", "train")
+    infinite[10**7]  # the train split is generated on the fly for any index
+
+
+def test_bounce_physics():
+    """Digits never leave the canvas; each velocity component keeps its magnitude and flips
+    sign exactly at an edge (the path in a frame interval that hits an edge is reflected)."""
+    ds = make_dataset("moving_mnist", "train", num_frames=200, num_digits=3, speed_min=3, speed_max=6)
+    L = 64 - DIGIT
+    bounces = 0
+    for index in range(10):
+        _, positions, _ = ds.sample(index)  # (K, T, 2)
+        assert positions.min() >= 0 and positions.max() <= L
+        step = np.diff(positions, axis=1)  # (K, T-1, 2)
+        for k in range(positions.shape[0]):
+            for axis in range(2):
+                p, d = positions[k, :, axis], step[k, :, axis]
+                speed = np.abs(d).max()  # free flight moves by the full component each frame
+                free = np.isclose(np.abs(d), speed)
+                # an interval that is not free is reflected at an edge e: |e - p_t| + |e - p_t+1| = v
+                for t in np.nonzero(~free)[0]:
+                    assert any(np.isclose(abs(e - p[t]) + abs(e - p[t + 1]), speed) for e in (0, L))
+                    bounces += 1
+                # the sign of the velocity flips only across a bounce
+                flips = np.nonzero(np.sign(d[1:]) != np.sign(d[:-1]))[0]
+                for t in flips:
+                    near_edge = min(p[t + 1], L - p[t + 1]) <= speed + 1e-9
+                    assert near_edge or not free[t] or not free[t + 1]
+                    bounces += 1
+    assert bounces > 10  # long clips bounce
+
+
+def test_digits_come_from_the_right_pool():
+    train_images, _ = digit_pool("train")
+    test_images, _ = digit_pool("test")
+    # the pools are disjoint as images
+    train_set = {img.tobytes() for img in train_images}
+    assert not any(img.tobytes() in train_set for img in test_images)
+    for split, pool in (("train", train_images), ("val", train_images), ("test", test_images)):
+        ds = make_dataset("moving_mnist", split, num_digits=1, num_frames=2)
+        for index in range(5):
+            ids, positions, _ = ds.sample(index)
+            frame = ds.render(ids, positions)[0]
+            x, y = np.rint(positions[0, 0]).astype(int)
+            assert np.array_equal(frame[y : y + DIGIT, x : x + DIGIT], pool[ids[0]])
+
+
+def test_labels_match_the_rendered_digits():
+    ds = make_dataset("moving_mnist", "test", num_digits=2)
+    _, labels = digit_pool("test")
+    for index in range(5):
+        ids, positions, _ = ds.sample(index)
+        item = ds[index]
+        assert positions[0, 0, 0] <= positions[1, 0, 0]  # digit 0 is the leftmost at t=0
+        assert int(item["factors"]["digit0"]) == labels[ids[0]]
+        assert int(item["factors"]["digit1"]) == labels[ids[1]]
+
+
+def test_overlaps_composited_by_max():
+    ds = make_dataset("moving_mnist", "train", num_digits=2, num_frames=3)
+    ids = np.array([0, 1])
+    positions = np.full((2, 3, 2), 10.0)  # both digits in the same place
+    canvas = ds.render(ids, positions)
+    expected = np.maximum(ds.images[0], ds.images[1])
+    assert np.array_equal(canvas[0, 10:38, 10:38], expected)
+
+
+def test_bad_options_are_clear_errors():
+    with pytest.raises(ConfigError, match="unknown key 'data.num_digitz'"):
+        make_dataset("moving_mnist", num_digitz=2)
+    with pytest.raises(ConfigError, match="integer"):
+        make_dataset("moving_mnist", num_digits="two")
+    with pytest.raises(DataError, match="num_digits"):
+        make_dataset("moving_mnist", num_digits=0)
+    with pytest.raises(DataError, match="unknown dataset"):
+        make_dataset("moving_cifar")
+    with pytest.raises(DataError, match="split"):
+        make_dataset("moving_mnist", "training")
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_files_on_disk(tmp_path):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 30), ("t10k", 20)):
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, (n,)))
+    assert read_idx(tmp_path / "t10k-images-idx3-ubyte").shape == (20, 28, 28)
+    ds = make_dataset("moving_mnist", "test", mnist_dir=str(tmp_path))
+    assert ds.images.shape == (20, 28, 28)
+    assert ds[0]["video"].shape == (20, 1, 64, 64)
+    with pytest.raises(DataError, match="not a folder"):
+        make_dataset("moving_mnist", "test", mnist_dir=str(tmp_path / "missing"))
+    (tmp_path / "t10k-labels-idx1-ubyte").unlink()
+    digit_pool.cache_clear()
+    with pytest.raises(DataError, match="IDX"):
+        make_dataset("moving_mnist", "test", mnist_dir=str(tmp_path))
+
+
+def test_standard_moving_mnist_file(tmp_path):
+    clips = np.random.default_rng(0).integers(0, 256, (20, 30, 64, 64), dtype=np.uint8)
+    path = tmp_path / "mnist_test_seq.npy"
+    np.save(path, clips)
+    test = make_dataset("moving_mnist_file", "test", path=str(path), num_val=5, num_test=10)
+    assert len(test) == 10
+    item = test[0]
+    assert item["video"].shape == (20, 1, 64, 64)
+    assert torch.allclose(item["video"][:, 0], torch.from_numpy(clips[:, 20]).float() / 255)
+    assert len(make_dataset("moving_mnist_file", "train", path=str(path), num_val=5, num_test=10)) == 15
+    np.save(path, clips.astype(np.float32))
+    with pytest.raises(DataError, match="uint8"):
+        make_dataset("moving_mnist_file", "test", path=str(path))
+    with pytest.raises(DataError, match="mnist_test_seq.npy"):
+        make_dataset("moving_mnist_file", "test")

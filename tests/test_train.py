@@ -1,0 +1,91 @@
+import csv
+
+import pytest
+import torch
+
+import vidis
+from vidis.errors import ConfigError, TrainingDiverged
+from vidis.models.frame_vae import FrameVAE
+from vidis.train.checkpoint import read_checkpoint
+from vidis.train.spec import make_spec
+from vidis.train.trainer import StepBatchSampler, Trainer
+
+
+def smoke_spec(**train):
+    return make_spec("frame_vae", preset="smoke", overrides={"train": train})
+
+
+def train_losses(run_dir):
+    with open(run_dir / "log.csv") as f:
+        return {
+            (int(r["step"]), r["metric"]): float(r["value"])
+            for r in csv.DictReader(f)
+            if r["split"] == "train" and r["metric"] in ("loss", "recon", "kl")
+        }
+
+
+def test_resume_is_exact(tmp_path):
+    whole = tmp_path / "whole"
+    Trainer(smoke_spec(steps=6, eval_every=3), whole, progress=False).fit()
+
+    parts = tmp_path / "parts"
+    Trainer(smoke_spec(steps=3, eval_every=3), parts, progress=False).fit()
+    spec = smoke_spec(steps=6, eval_every=3)
+    resumed = Trainer(spec, parts, resume=True, progress=False)
+    assert resumed.step == 3
+    resumed.fit()
+
+    assert train_losses(whole) == train_losses(parts)
+    a = read_checkpoint(whole / "checkpoints" / "last.pt")["model"]
+    b = read_checkpoint(parts / "checkpoints" / "last.pt")["model"]
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_checkpoint_loads_with_weights_only_and_gives_eval_model(tmp_path):
+    Trainer(smoke_spec(steps=2, eval_every=2), tmp_path, progress=False).fit()
+    state = torch.load(tmp_path / "checkpoints" / "last.pt", weights_only=True)
+    assert state["step"] == 2 and state["vidis_version"] == vidis.__version__
+    model = vidis.load_model(tmp_path)
+    assert not model.training and isinstance(model, FrameVAE)
+    assert not list((tmp_path / "checkpoints").glob("*.tmp"))  # atomic: no temp left behind
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    original = FrameVAE.loss
+
+    def poisoned(self, batch, step):
+        out = original(self, batch, step)
+        if step >= 4:  # steps are 0-based: the 5th step's loss is NaN
+            out.loss = out.loss * float("nan")
+        return out
+
+    monkeypatch.setattr(FrameVAE, "loss", poisoned)
+    trainer = Trainer(smoke_spec(steps=10, eval_every=2, log_every=1), tmp_path, progress=False)
+    with pytest.raises(TrainingDiverged, match=r"nan.*step 4\)"):
+        trainer.fit()
+    state = read_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_step_sampler_is_deterministic_and_resumable():
+    full = list(StepBatchSampler(0, 6, 4, length=10, seed=1))
+    tail = list(StepBatchSampler(3, 6, 4, length=10, seed=1))
+    assert full[3:] == tail
+    flat = sum(full, [])
+    assert sorted(flat[:10]) == list(range(10))  # each epoch is a permutation of the fixed set
+    assert sorted(flat[10:20]) == list(range(10)) and flat[10:20] != flat[:10]
+    assert list(StepBatchSampler(2, 3, 4, length=None, seed=0)) == [[8, 9, 10, 11]]
+
+
+def test_bad_train_settings_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="train.steps"):
+        Trainer(smoke_spec(steps=0), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="amp"):
+        Trainer(smoke_spec(amp="fp8"), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="unknown key 'train.stepz'"):
+        make_spec("frame_vae", preset="smoke", overrides={"train": {"stepz": "3"}})
+    with pytest.raises(ConfigError, match="no preset"):
+        make_spec("frame_vae", preset="huge")
