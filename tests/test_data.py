@@ -160,3 +160,20 @@ def test_standard_moving_mnist_file(tmp_path):
         make_dataset("moving_mnist_file", "test", path=str(path))
     with pytest.raises(DataError, match="mnist_test_seq.npy"):
         make_dataset("moving_mnist_file", "test")
+
+
+def test_closed_form_bounce_equals_a_frame_by_frame_simulation():
+    """The reference generator steps positions frame by frame and reflects at the edges."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from reference_moving_mnist import loop_clip
+
+    for options in ({}, {"num_digits": 3, "num_frames": 60, "speed_min": 4, "speed_max": 7}):
+        ds = make_dataset("moving_mnist", "train", seed=2, **options)
+        for index in range(20):
+            ours, reference = ds[index], loop_clip(ds, index)
+            assert torch.equal(ours["video"], reference["video"])
+            for name, value in reference["factors"].items():
+                assert torch.equal(ours["factors"][name], value), name

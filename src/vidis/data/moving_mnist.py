@@ -105,18 +105,22 @@ class MovingMNIST(VideoDataset):
         return digit_ids, positions, angle
 
     def render(self, digit_ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Draw digits at integer-rounded positions: (T, S, S) uint8, overlaps by max."""
+        """Draw digits at integer-rounded positions: (T, S, S) uint8, overlaps by max.
+
+        Vectorised over frames: the (T, 28, 28) flat canvas indices of each digit are one
+        broadcast sum, then one gather and one scatter (one loop step per digit).
+        """
         c = self.config
         T, S = c.num_frames, c.image_size
-        canvas = np.zeros((T, S, S), dtype=np.uint8)
-        frame = np.arange(T)[:, None, None]  # (T, 1, 1)
-        offsets = np.arange(DIGIT)
-        pixels = np.rint(positions).astype(np.int64)  # (K, T, 2)
+        canvas = np.zeros(T * S * S, dtype=np.uint8)  # flat (T, S, S)
+        pixels = np.rint(positions).astype(np.int64)  # (K, T, 2) as (x, y)
+        frame_starts = np.arange(T) * (S * S)  # (T,)
+        patch = np.arange(DIGIT)[:, None] * S + np.arange(DIGIT)[None, :]  # (28, 28) offsets
         for k, digit_id in enumerate(digit_ids):
-            rows = (pixels[k, :, 1, None] + offsets)[:, :, None]  # (T, 28, 1)
-            cols = (pixels[k, :, 0, None] + offsets)[:, None, :]  # (T, 1, 28)
-            canvas[frame, rows, cols] = np.maximum(canvas[frame, rows, cols], self.images[digit_id])
-        return canvas
+            corner = frame_starts + pixels[k, :, 1] * S + pixels[k, :, 0]  # (T,)
+            index = corner[:, None, None] + patch  # (T, 28, 28)
+            canvas[index] = np.maximum(canvas[index], self.images[digit_id])
+        return canvas.reshape(T, S, S)
 
     def __getitem__(self, index: int) -> dict:
         c = self.config
