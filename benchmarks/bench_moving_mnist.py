@@ -53,8 +53,12 @@ def training_clips_per_second(model_name: str, steps: int = 5, warmup: int = 2) 
         float(terms["loss"])  # wait for the step to finish
         times.append(time.perf_counter() - start)
     step_time = statistics.median(times[warmup:])
-    return {"model": model_name, "batch_size": spec.train.batch_size, "step_seconds": step_time,
-            "clips_per_second": spec.train.batch_size / step_time}
+    return {
+        "model": model_name,
+        "batch_size": spec.train.batch_size,
+        "step_seconds": step_time,
+        "clips_per_second": spec.train.batch_size / step_time,
+    }
 
 
 def main():
@@ -86,9 +90,11 @@ def main():
     print(f"vidis generator : {vidis_rate:8.0f} clips/s (one worker, default options)")
     print(f"plain loop      : {loop_rate:8.0f} clips/s  -> vidis is {vidis_rate / loop_rate:.2f}x")
     for t in training:
-        print(f"training {t['model']:<8}: {t['clips_per_second']:8.1f} clips/s consumed at the paper preset "
-              f"(batch {t['batch_size']}, {t['step_seconds']:.3f} s/step) -> generation is "
-              f"{vidis_rate / t['clips_per_second']:.0f}x ahead")
+        print(
+            f"training {t['model']:<8}: {t['clips_per_second']:8.1f} clips/s consumed at the paper preset "
+            f"(batch {t['batch_size']}, {t['step_seconds']:.3f} s/step) -> generation is "
+            f"{vidis_rate / t['clips_per_second']:.0f}x ahead"
+        )
     print(f"appended to {out}")
 
 

@@ -37,8 +37,11 @@ def loop_clip(dataset, index: int) -> dict:
             if k == 0:
                 first_positions.append((x, y))
             col, row = int(np.rint(x)), int(np.rint(y))
-            np.maximum(canvas[t, row : row + DIGIT, col : col + DIGIT], digit,
-                       out=canvas[t, row : row + DIGIT, col : col + DIGIT])
+            np.maximum(
+                canvas[t, row : row + DIGIT, col : col + DIGIT],
+                digit,
+                out=canvas[t, row : row + DIGIT, col : col + DIGIT],
+            )
             x, y = x + vx, y + vy
             if x < 0:
                 x, vx = -x, -vx

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .errors import VidisError
+from .models.base import PRESETS as PRESET_CHOICES
 
 
 def _device(name: str) -> str:
@@ -124,24 +125,106 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def cmd_reconstruct(args) -> int:
+def _run_and_test_clips(args, num: int, offset: int = 0):
     from . import load_model
     from .config import to_dict
     from .data import make_dataset
     from .train.spec import RunSpec
-    from .viz import save_gif, save_png, video_grid
 
+    if num < 1:
+        raise VidisError(f"--num must be >= 1, got {num}")
     device = _device(args.device)
     spec = RunSpec.load(args.run)
     model = load_model(args.run, device=device)
     test = make_dataset(spec.data, "test", seed=spec.train.seed, **to_dict(spec.data_config))
-    video = test.batch(range(min(args.num, len(test))))["video"].to(device)
-    recon = model.reconstruct(video).float().cpu()
-    frames = video_grid([video.cpu(), recon])  # originals above reconstructions
-    out = Path(args.out) if args.out else Path(args.run) / "figures" / "reconstruction.gif"
-    save_gif(frames, out, scale=2)
-    save_png(frames, out.with_suffix(".png"))
-    print(f"wrote {out} and {out.with_suffix('.png')} (top: test clips, bottom: reconstructions)")
+    video = test.batch(range(offset, min(offset + num, len(test))))["video"].to(device)
+    return model, video
+
+
+def _out(args, name: str) -> Path:
+    return Path(args.out) if args.out else Path(args.run) / "figures" / name
+
+
+def cmd_reconstruct(args) -> int:
+    from .eval.figures import reconstruction_grid
+
+    model, video = _run_and_test_clips(args, args.num)
+    paths = reconstruction_grid({model.name: model}, video, _out(args, "reconstruction.gif"))
+    print(f"wrote {' and '.join(map(str, paths))} (top: test clips, bottom: reconstructions)")
+    return 0
+
+
+def cmd_swap(args) -> int:
+    from .eval.figures import swap_grid
+
+    model, video = _run_and_test_clips(args, args.num)
+    paths = swap_grid(model, video, _out(args, "swap.gif"))
+    print(
+        f"wrote {' and '.join(map(str, paths))}: cell (i, j) = content of clip i (left column) "
+        "with motion of clip j (top row)"
+    )
+    return 0
+
+
+def cmd_interpolate(args) -> int:
+    from .eval.figures import interpolation_grid
+
+    model, video = _run_and_test_clips(args, 2 * args.num)
+    if video.shape[0] < 2:
+        raise VidisError("interpolate needs at least 2 test clips")
+    half = video.shape[0] // 2
+    out = _out(args, f"interpolate_{args.factor}.gif")
+    paths = interpolation_grid(model, video[:half], video[half : 2 * half], args.factor, out, args.steps)
+    print(
+        f"wrote {' and '.join(map(str, paths))}: each row moves the {args.factor} from the left clip "
+        f"to the right clip in {args.steps} steps"
+    )
+    return 0
+
+
+def cmd_judge_train(args) -> int:
+    from .eval.judge import DEFAULT_STEPS, judge_path, train_judge
+
+    options = _data_options(args.set)
+    path = judge_path(args.data, options)
+    if path.exists() and not args.overwrite:
+        print(f"a judge for {args.data} is already cached at {path} (use --overwrite to retrain)")
+        return 0
+    _, report = train_judge(
+        args.data,
+        options,
+        steps=args.steps or DEFAULT_STEPS,
+        device=_device(args.device),
+        progress=not args.no_progress,
+    )
+    print(json.dumps(report["factor_accuracy"], indent=2))
+    print(f"judge test accuracy per factor above (chance: {report['chance']}); saved to {path}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    import importlib
+
+    from .config import parse_set_args
+    from .papers import PAPERS
+
+    if args.paper not in PAPERS:
+        raise VidisError(f"no reproduction for paper {args.paper!r}; available: {', '.join(PAPERS)}")
+    paper = importlib.import_module(PAPERS[args.paper])
+    paper.reproduce(
+        preset=args.preset,
+        out=args.out,
+        num_clips=args.num_clips,
+        device=args.device,
+        progress=not args.no_progress,
+        overrides=parse_set_args(args.set),
+        judge_steps=args.judge_steps,
+    )
+    out = Path(args.out)
+    for name in ("table1.md", "table2.md"):
+        if (out / name).exists():
+            print((out / name).read_text())
+    print(f"wrote {out}/table1.md, table2.md, results.json, figures/ and {out / 'report.html'}")
     return 0
 
 
@@ -185,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model into a run folder (or resume one)")
     p.add_argument("--model", help="model name (see `vidis list`)")
     p.add_argument("--data", help="dataset name (default: the model's)")
-    p.add_argument("--preset", default="small", choices=["smoke", "small", "paper", "paper-code"])
+    p.add_argument("--preset", default="small", choices=PRESET_CHOICES)
     p.add_argument(
         "--set",
         action="append",
@@ -209,10 +292,56 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reconstruct", help="GIF of test clips above their reconstructions")
     p.add_argument("run", help="run folder")
-    p.add_argument("--num", type=int, default=6)
+    p.add_argument("--num", type=int, default=6, help="number of test clips")
     p.add_argument("--out", help="GIF path (default RUN/figures/reconstruction.gif)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_reconstruct)
+
+    p = sub.add_parser("swap", help="grid of content/motion swaps between test clips (GIF + PNG)")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--num", type=int, default=5, help="number of test clips (grid of num x num swaps)")
+    p.add_argument("--out", help="GIF path (default RUN/figures/swap.gif)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_swap)
+
+    p = sub.add_parser("interpolate", help="move content or motion from one clip to another (GIF + PNG)")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--factor", required=True, choices=["content", "motion"])
+    p.add_argument("--num", type=int, default=3, help="number of clip pairs (rows)")
+    p.add_argument("--steps", type=int, default=7, help="interpolation steps between the two clips")
+    p.add_argument("--out", help="GIF path (default RUN/figures/interpolate_FACTOR.gif)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_interpolate)
+
+    p = sub.add_parser("judge", help="classifiers of a dataset's factors, used to score swaps and samples")
+    judge_sub = p.add_subparsers(dest="judge_command", required=True, parser_class=_Parser)
+    p = judge_sub.add_parser("train", help="train (and cache) the judge of a dataset on its real train split")
+    p.add_argument("--data", default="moving_mnist")
+    p.add_argument("--set", action="append", default=[], metavar="data.KEY=VALUE")
+    p.add_argument("--steps", type=int, help="training steps (default: the judge's default)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--overwrite", action="store_true", help="retrain even if a judge is cached")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_judge_train)
+
+    p = sub.add_parser(
+        "reproduce", help="train, evaluate and tabulate a paper's experiments beside its numbers"
+    )
+    p.add_argument("paper", help="paper key, e.g. 000")
+    p.add_argument("--preset", default="small", choices=PRESET_CHOICES)
+    p.add_argument("--out", required=True, help="folder for runs, tables, figures and report.html")
+    p.add_argument("--num-clips", type=int, default=1000, help="test clips to evaluate")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override for every model's run, e.g. train.num_workers=4",
+    )
+    p.add_argument("--judge-steps", type=int, help="judge training steps (default: the judge's default)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("report", help="(re)write RUN/report.html from what the run folder holds")
     p.add_argument("run", help="run folder")

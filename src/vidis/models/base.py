@@ -19,7 +19,7 @@ from ..errors import CapabilityError, ConfigError
 from ..types import Latents, ModelOutput
 
 CAPABILITIES = ("reconstruct", "swap", "interpolate", "generate", "predict")
-PRESETS = ("smoke", "small", "paper")
+PRESETS = ("smoke", "small", "paper", "paper-code")
 
 
 def check_video(video: torch.Tensor, channels: int | None = None, size: int | None = None):
