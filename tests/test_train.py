@@ -89,3 +89,13 @@ def test_bad_train_settings_are_config_errors(tmp_path):
         make_spec("frame_vae", preset="smoke", overrides={"train": {"stepz": "3"}})
     with pytest.raises(ConfigError, match="no preset"):
         make_spec("frame_vae", preset="huge")
+
+
+def test_time_limit_stops_with_a_checkpoint(tmp_path):
+    trainer = Trainer(smoke_spec(steps=50, eval_every=25, max_minutes=1e-9), tmp_path, progress=False)
+    trainer.fit()
+    state = read_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert state["step"] == 1 and state["time_limited"]
+    unlimited = tmp_path / "unlimited"
+    Trainer(smoke_spec(steps=2, eval_every=2), unlimited, progress=False).fit()
+    assert not read_checkpoint(unlimited / "checkpoints" / "last.pt")["time_limited"]

@@ -36,6 +36,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
     amp: str = "none"  # "none" or "bf16" (autocast on CPU or CUDA)
+    max_minutes: float = 0.0  # stop (validate, checkpoint) once training has run this long; 0 = no limit
 
 
 def _field_types(cls) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def set_rng_state(state: dict):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(path: Path, model, optimizers: dict, spec: RunSpec, step: int):
+def save_checkpoint(path: Path, model, optimizers: dict, spec: RunSpec, step: int, time_limited: bool = False):
     atomic_save(
         {
             "model": model.state_dict(),
@@ -56,6 +56,7 @@ def save_checkpoint(path: Path, model, optimizers: dict, spec: RunSpec, step: in
             "spec": spec.to_dict(),
             "step": step,
             "video_shape": list(model.video_shape),
+            "time_limited": time_limited,  # stopped by train.max_minutes before train.steps
             "rng": rng_state(),
             "vidis_version": __version__,
         },

@@ -150,6 +150,8 @@ class Trainer:
         self.model.train()
         sums: dict[str, torch.Tensor] = {}
         count, started = 0, time.perf_counter()
+        # train.max_minutes: stop at the first step past the deadline, validated and checkpointed
+        deadline = started + 60 * train.max_minutes if train.max_minutes > 0 else None
         bar = tqdm(
             total=train.steps,
             initial=self.step,
@@ -168,7 +170,8 @@ class Trainer:
             count += 1
             self.step += 1
             bar.update(1)
-            done = self.step >= train.steps
+            out_of_time = deadline is not None and time.perf_counter() > deadline
+            done = self.step >= train.steps or out_of_time
             if self.step % train.log_every == 0 or self.step % train.eval_every == 0 or done:
                 means = {name: float(total) / count for name, total in sums.items()}
                 self._check_finite(means)
@@ -179,11 +182,15 @@ class Trainer:
             if self.step % train.eval_every == 0 or done:
                 last_val = self.validate()
                 self._log("val", last_val)
+                time_limited = out_of_time and self.step < train.steps
                 save_checkpoint(
-                    checkpoint_path(self.run_dir), self.model, self.optimizers, self.spec, self.step
+                    checkpoint_path(self.run_dir), self.model, self.optimizers, self.spec, self.step, time_limited
                 )
                 self.last_checkpoint_step = self.step
                 self.model.train()
+                if time_limited:
+                    print(f"stopped at step {self.step} of {train.steps}: train.max_minutes={train.max_minutes}")
+                    break
         bar.close()
         return last_val
 
