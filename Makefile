@@ -20,10 +20,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/vidis train --model frame_vae --preset small --out $(RUN) --overwrite
+	$(BIN)/vidis train --model dvae --preset small --out $(RUN) --overwrite
+	$(BIN)/vidis swap $(RUN)
+	$(BIN)/vidis interpolate $(RUN) --factor content
+	$(BIN)/vidis interpolate $(RUN) --factor motion
 	$(BIN)/vidis reconstruct $(RUN)
-	$(BIN)/vidis eval $(RUN)
-	@echo "demo outputs: $(RUN)/ (report.html, metrics.json, figures/, log.csv, checkpoints/)"
+	$(BIN)/vidis eval $(RUN) --judge
+	@echo "demo outputs: $(RUN)/ (report.html opens on the swap grid; metrics.json, figures/, log.csv, checkpoints/)"
 
 test: install
 	$(BIN)/python -m pytest -q
