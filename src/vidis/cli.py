@@ -119,7 +119,9 @@ def cmd_eval(args) -> int:
 
         names = {f.name for f in test.factors}
         if not {"digit0", "direction"} <= names:
-            raise VidisError(f"--judge needs a dataset with digit0 and direction factors; {spec.data} has {names}")
+            raise VidisError(
+                f"--judge needs a dataset with digit0 and direction factors; {spec.data} has {names}"
+            )
 
         judge = get_or_train_judge(spec.data, to_dict(spec.data_config), device=device)
         scores = paper000_scores(model, test, args.num_clips, args.batch_size, device=device, judge=judge)
@@ -301,9 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=50)
     p.add_argument("--device", default="auto")
     p.add_argument("--no-report", action="store_true", help="do not rewrite RUN/report.html")
-    p.add_argument("--judge", action="store_true",
-                   help="also score latents (paper 000's probes) and swaps with the dataset's judge "
-                        "(trained and cached on first use: a few minutes on CPU)")
+    p.add_argument(
+        "--judge",
+        action="store_true",
+        help="also score latents (paper 000's probes) and swaps with the dataset's judge "
+        "(trained and cached on first use: a few minutes on CPU)",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("reconstruct", help="GIF of test clips above their reconstructions")

@@ -48,7 +48,9 @@ def set_rng_state(state: dict):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(path: Path, model, optimizers: dict, spec: RunSpec, step: int, time_limited: bool = False):
+def save_checkpoint(
+    path: Path, model, optimizers: dict, spec: RunSpec, step: int, time_limited: bool = False
+):
     atomic_save(
         {
             "model": model.state_dict(),

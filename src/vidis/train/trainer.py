@@ -184,12 +184,19 @@ class Trainer:
                 self._log("val", last_val)
                 time_limited = out_of_time and self.step < train.steps
                 save_checkpoint(
-                    checkpoint_path(self.run_dir), self.model, self.optimizers, self.spec, self.step, time_limited
+                    checkpoint_path(self.run_dir),
+                    self.model,
+                    self.optimizers,
+                    self.spec,
+                    self.step,
+                    time_limited,
                 )
                 self.last_checkpoint_step = self.step
                 self.model.train()
                 if time_limited:
-                    print(f"stopped at step {self.step} of {train.steps}: train.max_minutes={train.max_minutes}")
+                    print(
+                        f"stopped at step {self.step} of {train.steps}: train.max_minutes={train.max_minutes}"
+                    )
                     break
         bar.close()
         return last_val
