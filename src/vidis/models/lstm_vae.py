@@ -42,11 +42,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
-from ..nn import ConvDecoder, ConvEncoder, gaussian_kl_standard, reparameterize
+from ..nn import ConvDecoder, ConvEncoder, bernoulli_vae_loss, gaussian_kl_standard, reparameterize
 from ..registry import register_model
 from ..train.schedules import linear_warmup
 from ..types import Latents, ModelOutput
@@ -136,13 +135,9 @@ class LSTMVAE(VideoModel):
     def loss(self, batch: dict, step: int) -> ModelOutput:
         video = batch["video"]  # (B, T, C, H, W)
         self.check(video)
-        B, T = video.shape[:2]
+        T = video.shape[1]
         mean, logvar = self.posterior(video)
         z = reparameterize(mean, logvar)
         logits = self.decode_logits(z, T)
-        recon = F.binary_cross_entropy_with_logits(logits.float(), video, reduction="sum") / B
-        kl = gaussian_kl_standard(mean.float(), logvar.float()).sum() / B
         beta = self.config.beta * linear_warmup(step, self.config.kl_anneal_steps)
-        loss = recon + beta * kl
-        terms = {"recon": recon.detach(), "kl": kl.detach(), "beta": torch.tensor(beta)}
-        return ModelOutput(loss, terms)
+        return bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar)}, beta)

@@ -2,5 +2,6 @@
 
 from .conv import ConvDecoder, ConvEncoder
 from .gaussian import gaussian_kl_standard, reparameterize
+from .losses import bernoulli_vae_loss
 
-__all__ = ["ConvDecoder", "ConvEncoder", "gaussian_kl_standard", "reparameterize"]
+__all__ = ["ConvDecoder", "ConvEncoder", "bernoulli_vae_loss", "gaussian_kl_standard", "reparameterize"]

@@ -16,5 +16,7 @@ def gaussian_kl_standard(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tens
     """KL(N(mean, exp(logvar)) || N(0, I)) summed over the last dimension.
 
     = 0.5 * sum(mean^2 + exp(logvar) - logvar - 1). Shape: input (..., D) -> (...).
+    Computed in float32 even under bf16 autocast.
     """
+    mean, logvar = mean.float(), logvar.float()
     return 0.5 * (mean.pow(2) + logvar.exp() - logvar - 1).sum(-1)
