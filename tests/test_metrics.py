@@ -239,3 +239,22 @@ def test_pearson_against_numpy():
     assert pearson(torch.from_numpy(x), -x) == pytest.approx(-1.0)
     with pytest.raises(MetricInputError):
         pearson(x, y[:10])
+
+
+def test_metrics_match_skimage_on_real_moving_mnist_clips():
+    """Real clips against a blurred, noisy copy and against a different real clip."""
+    from vidis.data import make_dataset
+
+    clips = (
+        make_dataset("moving_mnist", "test", num_frames=6).batch(range(3))["video"].double()
+    )  # (3, 6, 1, 64, 64)
+    rng = np.random.default_rng(0)
+    blurred = gaussian_filter(clips.numpy(), sigma=(0, 0, 0, 1, 1)) + rng.normal(0, 0.05, clips.shape)
+    for other in (torch.from_numpy(np.clip(blurred, 0, 1)), clips.roll(1, 0)):
+        ours = ssim(other, clips)
+        reference = torch.from_numpy(_per_frame(_sk_ssim, other.numpy(), clips.numpy()))
+        assert torch.allclose(ours, reference, atol=1e-6)
+        sk_psnr = _per_frame(
+            lambda x, y: peak_signal_noise_ratio(y, x, data_range=1.0), other.numpy(), clips.numpy()
+        )
+        assert torch.allclose(psnr(other, clips), torch.from_numpy(sk_psnr), atol=1e-6)
