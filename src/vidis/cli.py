@@ -48,19 +48,21 @@ def _data_options(items: list[str]) -> dict:
 
 def cmd_data_preview(args) -> int:
     from .data import make_dataset
-    from .viz import save_gif, save_png, video_grid
+    from .viz import save_gif, save_png, video_grid, video_strip
 
+    if args.num < 1:
+        raise VidisError(f"--num must be >= 1, got {args.num}")
     dataset = make_dataset(args.data, args.split, seed=args.seed, **_data_options(args.set))
     n = min(args.num, len(dataset))
     batch = dataset.batch(range(n))
-    frames = video_grid([batch["video"]])
+    labels = {k: v.tolist() for k, v in batch["factors"].items() if v.dim() == 1}
+    captions = [" ".join(f"{k}={v[i]}" for k, v in labels.items()) for i in range(n)]
     out = Path(args.out)
-    save_gif(frames, out, scale=2)
-    save_png(frames, out.with_suffix(".png"), scale=1)
+    save_gif(video_grid([batch["video"]]), out, scale=2)  # the clips side by side, animated
+    save_png(video_strip(batch["video"], labels=captions), out.with_suffix(".png"))  # a clip per row
     print(f"wrote {out} and {out.with_suffix('.png')} ({n} {args.split} clips of {args.data})")
-    for i in range(n):
-        labels = {k: v.tolist() for k, v in batch["factors"].items() if v.dim() == 1}
-        print(f"  clip {i}: " + ", ".join(f"{k}={v[i]}" for k, v in labels.items()))
+    for i, caption in enumerate(captions):
+        print(f"  clip {i}: {caption}")
     return 0
 
 
