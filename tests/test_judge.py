@@ -139,6 +139,15 @@ def test_judge_swaps_scores_labels_from_the_right_source():
     assert scores["acc_direction"] == 0.5 and scores["acc_cell"] == 1.0
     assert scores["content_accuracy"] == 0.5 and scores["motion_accuracy"] == 0.75
     assert scores["is_digit0"] == pytest.approx(1.0, abs=1e-3)  # the same confident class everywhere
+    assert "content_from_motion_source" not in scores  # B's content labels were not given
+
+    # Full labels for both sources: the same predictions scored against the wrong source.
+    both_a = content | {"direction": torch.tensor([0, 0, 0, 0]), "cell": torch.full((4, 3), 4)}
+    both_b = motion | {"digit0": torch.tensor([3, 1, 7, 3]), "digit1": torch.tensor([7, 1, 3, 3])}
+    scores = judge_swaps(judge.eval(), swaps, both_a, both_b, torch.rand(5, 3, 1, 16, 16))
+    assert scores["content_accuracy"] == 0.5 and scores["motion_accuracy"] == 0.75  # unchanged
+    assert scores["content_from_motion_source"] == 0.5  # B's sets: {3,7} {1,1} {3,7} {3,3}
+    assert scores["motion_from_content_source"] == 0.5  # A's direction 0 never, A's cell 4 always
 
 
 class OracleModel(torch.nn.Module):
@@ -192,6 +201,10 @@ def test_paper000_scores_with_judge_and_without_swap(smoke_test_set):
         model, smoke_test_set, num_clips=20, batch_size=10, judge=tiny_judge(smoke_test_set)
     )
     assert {"judge_acc_content_set", "judge_fd", "judge_real_acc_digit0"} <= set(scores)
+    # The oracle's swap is a copy of B, and B runs over the same clips as A (a permutation):
+    # B's content is "recognised" exactly as often as the judge recognises real clips' content.
+    assert scores["judge_content_from_motion_source"] == pytest.approx(scores["judge_real_content_accuracy"])
+    assert scores["judge_motion_accuracy"] == pytest.approx(scores["judge_real_motion_accuracy"])
     model.capabilities = frozenset({"reconstruct"})
     scores = paper000_scores(model, smoke_test_set, num_clips=20, batch_size=10)
     assert "motion_correlation" not in scores and "overall_disentanglement" in scores

@@ -158,6 +158,6 @@ def paper000_scores(
             scores[key if key.startswith("judge_") else f"judge_{key}"] = value  # judge_fd stays
         real = judge_swaps(judge, reals, factors, factors, reals, batch_size)
         for key, value in real.items():
-            if key != "judge_fd":
+            if key not in ("judge_fd", "content_from_motion_source", "motion_from_content_source"):
                 scores[f"judge_real_{key}"] = value
     return scores

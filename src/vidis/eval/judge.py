@@ -351,6 +351,25 @@ def _digit_factors(factors: list[Factor]) -> list[str]:
     return sorted(names, key=lambda n: int(n[5:])) if len(names) > 1 else []
 
 
+def _accuracy(predicted: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((predicted == labels.cpu()).float().mean())
+
+
+def _content_set(predicted: dict, labels: dict, digits: list[str]) -> float:
+    """Fraction of clips whose predicted multiset of digit classes is the labels' multiset."""
+    guess = torch.stack([predicted[n] for n in digits], 1)  # (N, K)
+    target = torch.stack([labels[n].cpu() for n in digits], 1)  # (N, K)
+    return float(content_set_accuracy(guess, target).float().mean())
+
+
+def _group_accuracy(predicted: dict, labels: dict, names: list[str], digits: list[str]) -> float:
+    """Mean accuracy over `names`, the digit{k} replaced by their set accuracy where defined."""
+    scores = [_accuracy(predicted[n], labels[n]) for n in names if n not in digits]
+    if digits and set(digits) <= set(names):
+        scores.append(_content_set(predicted, labels, digits))
+    return sum(scores) / len(scores)
+
+
 @torch.no_grad()
 def judge_outputs(judge: Judge, videos: torch.Tensor, batch_size: int = 50, device=None):
     """(logits dict, features (N, F)) of the judge on `videos` (N, T, C, H, W), batched."""
@@ -381,28 +400,33 @@ def judge_swaps(
     (datasets with several digit{k} factors); content_accuracy (mean over static factors, the set
     accuracy standing in for the digit{k} where defined); motion_accuracy (mean over dynamic
     factors); is_/h_y_given_x_/h_y_{static factor}; judge_fd against `real_videos` (N', ...).
+
+    Where each source's dict holds the other group's labels too, the same scores against the
+    *wrong* source say what leaked: content_from_motion_source (B's content recognised in the
+    swap: the motion latent carried identity) and motion_from_content_source (A's motion
+    recognised). A swap that copies B scores content_from_motion_source = 1.
     """
     logits, feats = judge_outputs(judge, swaps, batch_size)
     _, real_feats = judge_outputs(judge, real_videos, batch_size)
+    predicted = {f.name: logits[f.name].argmax(-1) for f in judge.factors}  # (N,) or (N, T)
+    static = [f.name for f in judge.factors if f.kind == "static"]
+    dynamic = [f.name for f in judge.factors if f.kind == "dynamic"]
     out: dict[str, float] = {}
-    static, dynamic = {}, {}
-    for f in judge.factors:
-        labels = (content_factors if f.kind == "static" else motion_factors)[f.name].cpu()
-        acc = float((logits[f.name].argmax(-1) == labels).float().mean())
-        out[f"acc_{f.name}"] = acc
-        (static if f.kind == "static" else dynamic)[f.name] = acc
+    for name in static:
+        out[f"acc_{name}"] = _accuracy(predicted[name], content_factors[name])
+    for name in dynamic:
+        out[f"acc_{name}"] = _accuracy(predicted[name], motion_factors[name])
     digits = _digit_factors(judge.factors)
     if digits:
-        predicted = torch.stack([logits[n].argmax(-1) for n in digits], 1)  # (N, K)
-        target = torch.stack([content_factors[n].cpu() for n in digits], 1)  # (N, K)
-        out["acc_content_set"] = float(content_set_accuracy(predicted, target).float().mean())
-        static = {k: v for k, v in static.items() if k not in digits} | {
-            "content_set": out["acc_content_set"]
-        }
+        out["acc_content_set"] = _content_set(predicted, content_factors, digits)
     if static:
-        out["content_accuracy"] = sum(static.values()) / len(static)
+        out["content_accuracy"] = _group_accuracy(predicted, content_factors, static, digits)
     if dynamic:
-        out["motion_accuracy"] = sum(dynamic.values()) / len(dynamic)
+        out["motion_accuracy"] = _group_accuracy(predicted, motion_factors, dynamic, digits)
+    if static and set(static) <= set(motion_factors):
+        out["content_from_motion_source"] = _group_accuracy(predicted, motion_factors, static, digits)
+    if dynamic and set(dynamic) <= set(content_factors):
+        out["motion_from_content_source"] = _group_accuracy(predicted, content_factors, dynamic, digits)
     for f in judge.factors:
         if f.kind == "static":
             probs = logits[f.name].double().softmax(-1).flatten(0, -2)  # (N, K) (or (N*T, K))
