@@ -88,7 +88,7 @@ TABLE2_ROWS = [
     ("judge_motion_accuracy", "Judge: motion of B recognised in the swap ↑ (direction, grid cell)"),
     ("judge_acc_direction", "  direction of B"),
     ("judge_acc_cell", "  3x3 grid cell of B, per frame"),
-    ("judge_content_from_motion_source", "Judge: content of B recognised in the swap ↓ (B's identity leaked)"),
+    ("judge_content_from_motion_source", "Judge: content of B recognised in the swap ↓ (B's digits leaked)"),
     ("judge_motion_from_content_source", "Judge: motion of A recognised in the swap ↓ (A's motion leaked)"),
     ("judge_fd", "Judge-FD of swaps vs real clips ↓"),
     ("judge_real_content_accuracy", "Judge on real test clips: content (its ceiling)"),
