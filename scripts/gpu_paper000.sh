@@ -12,7 +12,19 @@ MINUTES=${2:-16}
 mkdir -p "$OUTDIR"
 export PYTHONPATH=src PYTHONUNBUFFERED=1 VIDIS_CACHE="$OUTDIR/cache"
 { nvidia-smi -L; python3 -c "import torch; print('torch', torch.__version__)"; date -u; } > "$OUTDIR/env.txt" 2>&1
-python3 -m vidis judge train --data moving_mnist --no-progress > "$OUTDIR/judge.log" 2>&1 &
+# The judge, then `small` dvae runs with a narrower motion latent (does a bottleneck on z_m
+# keep the digits' identity out of it?), each evaluated with the judge.
+(
+  python3 -m vidis judge train --data moving_mnist --no-progress > "$OUTDIR/judge.log" 2>&1
+  for dim in ${SMALL_MOTION_DIMS:-32 8 4}; do
+    run="$OUTDIR/small/dvae-motion$dim"
+    python3 -m vidis train --model dvae --preset small --out "$run" --set model.motion_dim=$dim \
+      --set train.num_workers=2 --no-progress > "$OUTDIR/train-small-motion$dim.log" 2>&1 &&
+      python3 -m vidis swap "$run" > /dev/null 2>&1 &&
+      python3 -m vidis eval "$run" --judge > "$OUTDIR/eval-small-motion$dim.log" 2>&1 &
+  done
+  wait
+) &
 for preset in paper paper-code; do
   for model in frame_vae lstm_vae dvae; do
     python3 -m vidis train --model $model --preset $preset --out "$OUTDIR/$preset/$model" \
@@ -29,5 +41,6 @@ done
 wait
 date -u >> "$OUTDIR/env.txt"
 (cd "$OUTDIR" && tar czf bundle.tgz env.txt ./*.log cache/judges/*.json \
-  paper*/table*.md paper*/results.json paper*/report.html paper*/figures paper*/*/log.csv)
+  paper*/table*.md paper*/results.json paper*/report.html paper*/figures paper*/*/log.csv \
+  small/*/metrics.json small/*/figures/swap.png small/*/log.csv)
 touch "$OUTDIR/DONE"
