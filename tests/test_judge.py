@@ -177,6 +177,9 @@ class OracleModel(torch.nn.Module):
     def swap(self, video_a, video_b):
         return video_b.clone() if self.swap_returns == "b" else video_a.clone()
 
+    def reconstruct(self, video):
+        return video.clone()
+
 
 def test_paper000_scores_of_an_oracle(smoke_test_set):
     model = OracleModel(smoke_test_set, 60)
@@ -205,6 +208,8 @@ def test_paper000_scores_with_judge_and_without_swap(smoke_test_set):
     # B's content is "recognised" exactly as often as the judge recognises real clips' content.
     assert scores["judge_content_from_motion_source"] == pytest.approx(scores["judge_real_content_accuracy"])
     assert scores["judge_motion_accuracy"] == pytest.approx(scores["judge_real_motion_accuracy"])
+    # Its reconstruction is the clip itself: the judge scores it exactly as the real clips.
+    assert scores["judge_recon_content_accuracy"] == pytest.approx(scores["judge_real_content_accuracy"])
     model.capabilities = frozenset({"reconstruct"})
     scores = paper000_scores(model, smoke_test_set, num_clips=20, batch_size=10)
     assert "motion_correlation" not in scores and "overall_disentanglement" in scores

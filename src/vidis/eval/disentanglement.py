@@ -107,8 +107,9 @@ def paper000_scores(
     Keys: content_disentanglement, motion_disentanglement, overall_disentanglement (and the four
     probe accuracies behind them), mean_abs_correlation; for models that can swap:
     average_frame_similarity (+ _black, _copy_b), motion_correlation, overall_swap_quality; with
-    a `judge`: judge_* (see `judge_swaps`; its judge_fd keeps its name) and judge_real_* (the
-    judge on the real clips A).
+    a `judge`: judge_* (see `judge_swaps`; its judge_fd keeps its name), judge_real_* (the
+    judge on the real clips A: its ceiling) and judge_recon_* (on the model's reconstructions of
+    A: the most a swap can show).
     The dataset needs factors "digit0" and "direction" (Moving MNIST).
     """
     model.eval()
@@ -128,7 +129,7 @@ def paper000_scores(
 
     partner = swap_partner(n)
     totals = {"afs": 0.0, "black": 0.0, "copy_b": 0.0, "motion": 0.0}
-    swaps, reals = [], []
+    swaps, reals, recons = [], [], []
     for start in range(0, n, batch_size):
         index_a = torch.arange(start, min(n, start + batch_size))
         video_a = dataset.batch(index_a.tolist())["video"]
@@ -142,6 +143,8 @@ def paper000_scores(
         if judge is not None:
             swaps.append(swap.half())  # (B, T, C, H, W); half precision keeps 1,000 clips small
             reals.append(video_a.half())
+            if "reconstruct" in model.capabilities:
+                recons.append(model.reconstruct(video_a.to(device)).float().clamp(0, 1).cpu().half())
     scores["average_frame_similarity"] = totals["afs"] / n
     scores["average_frame_similarity_black"] = totals["black"] / n
     scores["average_frame_similarity_copy_b"] = totals["copy_b"] / n
@@ -156,8 +159,13 @@ def paper000_scores(
             judge, swaps, content_factors, motion_factors, reals, batch_size
         ).items():
             scores[key if key.startswith("judge_") else f"judge_{key}"] = value  # judge_fd stays
-        real = judge_swaps(judge, reals, factors, factors, reals, batch_size)
-        for key, value in real.items():
-            if key not in ("judge_fd", "content_from_motion_source", "motion_from_content_source"):
-                scores[f"judge_real_{key}"] = value
+        # The judge on real clips is its ceiling; on the model's reconstructions, the model's own
+        # ceiling: a swap cannot show digits more legibly than the model reconstructs them.
+        ceilings = {"judge_real_": reals}
+        if recons:
+            ceilings["judge_recon_"] = torch.cat(recons)
+        for prefix, videos in ceilings.items():
+            for key, value in judge_swaps(judge, videos, factors, factors, reals, batch_size).items():
+                if key not in ("judge_fd", "content_from_motion_source", "motion_from_content_source"):
+                    scores[prefix + key] = value
     return scores

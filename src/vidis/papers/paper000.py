@@ -93,6 +93,8 @@ TABLE2_ROWS = [
     ("judge_fd", "Judge-FD of swaps vs real clips ↓"),
     ("judge_real_content_accuracy", "Judge on real test clips: content (its ceiling)"),
     ("judge_real_motion_accuracy", "Judge on real test clips: motion (its ceiling)"),
+    ("judge_recon_content_accuracy", "Judge on the model's reconstructions: content (the swap's ceiling)"),
+    ("judge_recon_motion_accuracy", "Judge on the model's reconstructions: motion"),
 ]
 
 
