@@ -135,11 +135,12 @@ class DisentangledVideoVAE(VideoModel):
     capabilities = frozenset({"reconstruct", "swap", "interpolate", "generate"})
     presets = {
         "smoke": SMOKE,
-        # ~10 minutes on 2 CPU cores (0.28 s/step x 2,000 steps), 2 digits, 20 frames. It gives
-        # blurry digits at the right places; swaps move them mostly as the motion source does
-        # (centre of mass 6.7 px from it vs 10.1 px from the content source), identity is not
-        # yet readable. With 1 digit the content latent keeps the path (the averaged frame
-        # shows it), so swaps follow the content source: keep 2 digits.
+        # ~6 minutes on a quiet 2-core CPU (0.18 s/step x 2,000 steps, 2026-11-24), 2 digits,
+        # 20 frames. It gives blurry digits at the right places; swaps move them mostly as the
+        # motion source does (centre of mass 6.7 px from it vs 10.1 px from the content
+        # source); identity is not readable, in swaps or in reconstructions (judge: 1%).
+        # With 1 digit the content latent keeps the path (the averaged frame shows it), so
+        # swaps follow the content source: keep 2 digits.
         "small": {"model": {"content_dim": 32, "motion_dim": 32, "channels": (16, 32, 64, 128),
                             "motion_channels": (8, 16, 32, 32), "motion_features": 128,
                             "motion_hidden": 64, "decoder_hidden": 128, "kl_anneal_steps": 500},
