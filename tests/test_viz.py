@@ -157,3 +157,12 @@ def test_plots_write_png(tmp_path):
     rows = {"frame_vae": {"psnr": 14.8, "ssim": 0.45}, "dsvae": {"psnr": 17.2}}
     bars = plot_bar_table(rows, tmp_path / "bars.png", "ours", reference={"psnr": 18.0})
     assert iio.imread(bars).ndim == 3
+
+
+def test_judge_summary_puts_each_score_beside_its_ceilings():
+    from vidis.eval.run_report import judge_summary
+
+    text = judge_summary({"content_accuracy": 0.01, "real_content_accuracy": 0.64, "motion_accuracy": 0.5})
+    assert "content of A (the row) recognised 0.010 (on real clips 0.640" in text
+    assert "motion of B (the column) 0.500" in text
+    assert "reconstructions –" in text  # scores the run does not have are marked, not invented

@@ -33,9 +33,7 @@ def write_run_report(run_dir) -> Path:
         if images:
             text = ""
             if names[0] == "swap.gif" and "judge" in metrics:
-                text = "Judge on swaps: " + ", ".join(
-                    f"{k} = {v:.3g}" for k, v in metrics["judge"].items() if isinstance(v, (int, float))
-                )
+                text = judge_summary(metrics["judge"])
             sections.append(Section(title, text=text, images=images))
     for group, values in metrics.items():
         if isinstance(values, dict):
@@ -48,3 +46,19 @@ def write_run_report(run_dir) -> Path:
     sections.append(Section("Configuration", table=config_rows))
     title = f"vidis run: {spec.model} on {spec.data} ({spec.preset})"
     return write_report(run_dir / "report.html", title, sections)
+
+
+def judge_summary(judge: dict) -> str:
+    """One sentence of the judge's swap scores, each beside its ceilings (full list: Metrics: judge)."""
+
+    def score(key: str) -> str:
+        return f"{judge[key]:.3f}" if isinstance(judge.get(key), (int, float)) else "–"
+
+    return (
+        f"Judge on swaps: content of A (the row) recognised "
+        f"{score('content_accuracy')} (on real clips {score('real_content_accuracy')}, on this "
+        f"model's reconstructions {score('recon_content_accuracy')}); motion of B (the column) "
+        f"{score('motion_accuracy')} (real {score('real_motion_accuracy')}, reconstructions "
+        f"{score('recon_motion_accuracy')}). Leaked: B's content {score('content_from_motion_source')}, "
+        f"A's motion {score('motion_from_content_source')}. Judge-FD {score('fd')}."
+    )
