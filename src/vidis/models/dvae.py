@@ -135,16 +135,16 @@ class DisentangledVideoVAE(VideoModel):
     capabilities = frozenset({"reconstruct", "swap", "interpolate", "generate"})
     presets = {
         "smoke": SMOKE,
-        # ~6 minutes on a quiet 2-core CPU (0.18 s/step x 2,000 steps, 2026-11-24), 2 digits,
-        # 20 frames. It gives blurry digits at the right places; swaps move them mostly as the
-        # motion source does (centre of mass 6.7 px from it vs 10.1 px from the content
-        # source); identity is not readable, in swaps or in reconstructions (judge: 1%).
-        # With 1 digit the content latent keeps the path (the averaged frame shows it), so
-        # swaps follow the content source: keep 2 digits.
+        # ~10.5 minutes on a quiet 2-core CPU (89 clips/s, 3,500 steps, 2026-11-24; 7.4 with
+        # --set train.amp=bf16 on a CPU with bf16 units), 2 digits, 20 frames. It gives blurry
+        # digits that swaps move as the motion source does (judge: B's direction 0.31, grid
+        # cell 0.43; 2,000 steps gave 0.24 and 0.33); identity is not readable, in swaps or in
+        # reconstructions (judge: 1%). With 1 digit the content latent keeps the path (the
+        # averaged frame shows it), so swaps follow the content source: keep 2 digits.
         "small": {"model": {"content_dim": 32, "motion_dim": 32, "channels": (16, 32, 64, 128),
                             "motion_channels": (8, 16, 32, 32), "motion_features": 128,
                             "motion_hidden": 64, "decoder_hidden": 128, "kl_anneal_steps": 500},
-                  "train": {"steps": 2000, "batch_size": 16, "lr": 1e-3, "eval_every": 500,
+                  "train": {"steps": 3500, "batch_size": 16, "lr": 1e-3, "eval_every": 500,
                             "log_every": 25}},
         "paper": {"model": {"kl_anneal_steps": 6250}, "data": PAPER_DATA, "train": PAPER_TRAIN},
         # What the paper's public code does: 256-wide decoder LSTM + linear to 512, beta 0.4
