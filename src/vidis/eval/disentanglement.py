@@ -165,7 +165,7 @@ def paper000_scores(
         if recons:
             ceilings["judge_recon_"] = torch.cat(recons)
         for prefix, videos in ceilings.items():
-            for key, value in judge_swaps(judge, videos, factors, factors, reals, batch_size).items():
-                if key not in ("judge_fd", "content_from_motion_source", "motion_from_content_source"):
+            for key, value in judge_swaps(judge, videos, factors, factors, None, batch_size).items():
+                if key not in ("content_from_motion_source", "motion_from_content_source"):
                     scores[prefix + key] = value
     return scores

@@ -390,7 +390,7 @@ def judge_swaps(
     swaps: torch.Tensor,
     content_factors: dict[str, torch.Tensor],
     motion_factors: dict[str, torch.Tensor],
-    real_videos: torch.Tensor,
+    real_videos: torch.Tensor | None,
     batch_size: int = 50,
 ) -> dict[str, float]:
     """Judge metrics of `swaps` (N, T, C, H, W) = content of clips A with motion of clips B.
@@ -399,7 +399,8 @@ def judge_swaps(
     motion_factors: labels of B, used for dynamic factors. Returns acc_{factor}; acc_content_set
     (datasets with several digit{k} factors); content_accuracy (mean over static factors, the set
     accuracy standing in for the digit{k} where defined); motion_accuracy (mean over dynamic
-    factors); is_/h_y_given_x_/h_y_{static factor}; judge_fd against `real_videos` (N', ...).
+    factors); is_/h_y_given_x_/h_y_{static factor}; judge_fd against `real_videos` (N', ...),
+    left out when `real_videos` is None.
 
     Where each source's dict holds the other group's labels too, the same scores against the
     *wrong* source say what leaked: content_from_motion_source (B's content recognised in the
@@ -407,7 +408,6 @@ def judge_swaps(
     recognised). A swap that copies B scores content_from_motion_source = 1.
     """
     logits, feats = judge_outputs(judge, swaps, batch_size)
-    _, real_feats = judge_outputs(judge, real_videos, batch_size)
     predicted = {f.name: logits[f.name].argmax(-1) for f in judge.factors}  # (N,) or (N, T)
     static = [f.name for f in judge.factors if f.kind == "static"]
     dynamic = [f.name for f in judge.factors if f.kind == "dynamic"]
@@ -433,5 +433,7 @@ def judge_swaps(
             out[f"is_{f.name}"] = inception_score(probs)
             out[f"h_y_given_x_{f.name}"] = conditional_entropy(probs)
             out[f"h_y_{f.name}"] = marginal_entropy(probs)
-    out["judge_fd"] = frechet_distance(feats, real_feats)
+    if real_videos is not None:
+        _, real_feats = judge_outputs(judge, real_videos, batch_size)
+        out["judge_fd"] = frechet_distance(feats, real_feats)
     return out
