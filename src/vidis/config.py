@@ -37,6 +37,8 @@ class TrainConfig:
     device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
     amp: str = "none"  # "none" or "bf16" (autocast on CPU or CUDA)
     max_minutes: float = 0.0  # stop (validate, checkpoint) once training has run this long; 0 = no limit
+    lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over train.steps), per optimiser
+    keep_best: bool = False  # also keep checkpoints/best.pt, the checkpoint of the lowest validation loss
 
 
 def _field_types(cls) -> dict[str, Any]:
