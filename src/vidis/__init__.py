@@ -10,4 +10,11 @@ def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
     return _load(run_dir, checkpoint=checkpoint, device=device)
 
 
-__all__ = ["__version__", "load_model"]
+def test_set(run_dir, split: str = "test"):
+    """The fixed test (or val) clips a run is scored on, built with the run's own data options."""
+    from .data import run_test_set
+
+    return run_test_set(run_dir, split)
+
+
+__all__ = ["__version__", "load_model", "test_set"]

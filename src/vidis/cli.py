@@ -103,14 +103,14 @@ def cmd_train(args) -> int:
 def cmd_eval(args) -> int:
     from . import load_model
     from .config import to_dict
-    from .data import make_dataset
+    from .data import eval_dataset
     from .eval.reconstruction import evaluate_reconstruction
     from .train.spec import RunSpec
 
     device = _device(args.device)
     spec = RunSpec.load(args.run)
     model = load_model(args.run, device=device)
-    test = make_dataset(spec.data, "test", seed=spec.train.seed, **to_dict(spec.data_config))
+    test = eval_dataset(spec.data, "test", **to_dict(spec.data_config))
     results = evaluate_reconstruction(model, test, args.num_clips, args.batch_size, device)
     path = Path(args.run) / "metrics.json"
     metrics = json.loads(path.read_text()) if path.exists() else {}
@@ -145,7 +145,7 @@ def cmd_eval(args) -> int:
 def _run_and_test_clips(args, num: int, offset: int = 0):
     from . import load_model
     from .config import to_dict
-    from .data import make_dataset
+    from .data import eval_dataset
     from .train.spec import RunSpec
 
     if num < 1:
@@ -153,7 +153,7 @@ def _run_and_test_clips(args, num: int, offset: int = 0):
     device = _device(args.device)
     spec = RunSpec.load(args.run)
     model = load_model(args.run, device=device)
-    test = make_dataset(spec.data, "test", seed=spec.train.seed, **to_dict(spec.data_config))
+    test = eval_dataset(spec.data, "test", **to_dict(spec.data_config))
     video = test.batch(range(offset, min(offset + num, len(test))))["video"].to(device)
     return model, video
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..config import update
+from ..errors import DataError
 from ..registry import DATASETS, get_dataset_class
 from . import mnist_file, moving_mnist  # noqa: F401  (registers the datasets)
 from .base import SPLITS, VideoDataset, collate
@@ -19,4 +20,34 @@ def make_dataset(name: str, split: str = "train", seed: int = 0, **options) -> V
     return cls(config, split=split, seed=seed)
 
 
-__all__ = ["DATASETS", "SPLITS", "VideoDataset", "collate", "make_dataset"]
+# The seed of every evaluation split (val and test): fixed, so that runs trained with different
+# `train.seed` values are validated and scored on the same clips.
+EVAL_SEED = 0
+
+
+def eval_dataset(name: str, split: str = "test", **options) -> VideoDataset:
+    """The fixed val or test split of dataset `name` (seed `EVAL_SEED`, whatever the run's seed)."""
+    if split not in ("val", "test"):
+        raise DataError(f"eval_dataset builds the val or test split, got {split!r}")
+    return make_dataset(name, split, seed=EVAL_SEED, **options)
+
+
+def run_test_set(run_dir, split: str = "test") -> VideoDataset:
+    """The test (or val) split a run is scored on: its own dataset and options, seed `EVAL_SEED`."""
+    from ..config import to_dict  # noqa: PLC0415
+    from ..train.spec import RunSpec  # noqa: PLC0415
+
+    spec = RunSpec.load(run_dir)
+    return eval_dataset(spec.data, split, **to_dict(spec.data_config))
+
+
+__all__ = [
+    "DATASETS",
+    "EVAL_SEED",
+    "SPLITS",
+    "VideoDataset",
+    "collate",
+    "eval_dataset",
+    "make_dataset",
+    "run_test_set",
+]

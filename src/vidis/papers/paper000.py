@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from ..config import to_dict
-from ..data import make_dataset
+from ..data import eval_dataset
 from ..errors import ConfigError
 from ..eval.disentanglement import paper000_scores
 from ..eval.figures import interpolation_grid, reconstruction_grid, swap_grid
@@ -190,7 +190,7 @@ def reproduce(
     models = {m: load_model(run, device=device) for m, run in runs.items()}
     spec = RunSpec.load(runs["dvae"])
     options = to_dict(spec.data_config)
-    test = make_dataset(spec.data, "test", seed=spec.train.seed, **options)
+    test = eval_dataset(spec.data, "test", **options)
     judge_options = {"steps": judge_steps} if judge_steps else {}
     judge = get_or_train_judge(spec.data, options, device=device, progress=progress, **judge_options)
     batch32 = test.batch(range(min(32, len(test))))["video"].to(device)

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig, to_dict
-from ..data import collate, make_dataset
+from ..data import collate, eval_dataset, make_dataset
 from ..errors import ConfigError, TrainingDiverged
 from .checkpoint import checkpoint_path, read_checkpoint, save_checkpoint, set_rng_state
 from .spec import RunSpec, build_model
@@ -88,7 +88,7 @@ class Trainer:
         self.device = pick_device(train.device)
         options = to_dict(spec.data_config)
         self.train_data = make_dataset(spec.data, "train", seed=train.seed, **options)
-        self.val_data = make_dataset(spec.data, "val", seed=train.seed, **options)
+        self.val_data = eval_dataset(spec.data, "val", **options)
         torch.manual_seed(train.seed)
         self.model = build_model(spec, self.train_data.video_shape).to(self.device)
         self.optimizers = self.model.configure_optimizers(train)
