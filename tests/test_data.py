@@ -15,10 +15,17 @@ def test_item_shapes_and_factors():
     assert item["video"].shape == (12, 1, 64, 64)
     assert item["video"].dtype == torch.float32
     assert 0.0 <= float(item["video"].min()) and float(item["video"].max()) <= 1.0
-    assert set(item["factors"]) == {"digit0", "digit1", "direction", "cell"}
+    # version 2 added direction_per_frame and direction_code (paper 000's code's label)
+    names = ["digit0", "digit1", "direction", "cell", "direction_per_frame", "direction_code"]
+    assert set(item["factors"]) == set(names)
     assert item["factors"]["cell"].shape == (12,)
-    assert [f.name for f in ds.factors] == ["digit0", "digit1", "direction", "cell"]
+    assert item["factors"]["direction_per_frame"].shape == (12,)
+    assert [f.name for f in ds.factors] == names
     assert ds.factor("cell").per_frame and ds.factor("digit0").kind == "static"
+    assert ds.factor("direction_per_frame").per_frame and not ds.factor("direction_code").per_frame
+    for name in names:
+        factor = ds.factor(name)
+        assert 0 <= int(item["factors"][name].min()) <= int(item["factors"][name].max()) < factor.num_classes
 
 
 def test_deterministic_in_seed_split_index():
@@ -175,5 +182,144 @@ def test_closed_form_bounce_equals_a_frame_by_frame_simulation():
         for index in range(20):
             ours, reference = ds[index], loop_clip(ds, index)
             assert torch.equal(ours["video"], reference["video"])
+            # The reference still computes version 1's `direction` (the angle drawn before any
+            # bounce); version 2 labels the displacement the frames show (tested below).
             for name, value in reference["factors"].items():
-                assert torch.equal(ours["factors"][name], value), name
+                if name != "direction":
+                    assert torch.equal(ours["factors"][name], value), name
+
+
+def _opposes(direction: int, displacement: np.ndarray) -> bool:
+    """True when direction bin `direction` (0 = right, 2 = down) points against `displacement`
+    (dx, dy) on an axis: its centre has a component of one sign where the move has the other."""
+    centre = np.array([np.cos(direction * np.pi / 4), np.sin(direction * np.pi / 4)])
+    return any(abs(centre[a]) > 0.5 and centre[a] * displacement[a] < 0 for a in range(2))
+
+
+def _centre_of_mass(frame: np.ndarray) -> np.ndarray:
+    """(x, y) centre of mass of a (S, S) frame's intensity."""
+    ys, xs = np.indices(frame.shape)
+    total = frame.sum(dtype=np.float64)
+    return np.array([(xs * frame).sum() / total, (ys * frame).sum() / total])
+
+
+def test_direction_agrees_with_the_displacement_the_first_frames_show():
+    """Measured from pixels: digit 0 rendered alone moves its centre of mass by its whole-pixel
+    displacement from frame 0 to frame 1; `direction` never points against it, in every one of
+    the 1,000 test clips. Version 1's label (the angle drawn before any bounce) does, in some."""
+    ds = make_dataset("moving_mnist", "test")
+    old_contradicts = 0
+    for index in range(len(ds)):
+        ids, positions, angle = ds.sample(index)
+        frames = ds.render(ids[:1], positions[:1]).astype(np.float64)  # (T, S, S) digit 0 alone
+        moved = _centre_of_mass(frames[1]) - _centre_of_mass(frames[0])  # (2,) as (dx, dy)
+        assert np.allclose(moved, np.rint(positions[0, 1]) - np.rint(positions[0, 0]))
+        factors = ds[index]["factors"]
+        assert not _opposes(int(factors["direction"]), moved), index
+        assert int(factors["direction_per_frame"][0]) == int(factors["direction"])
+        old_contradicts += _opposes(int(np.rint(angle[0] / (np.pi / 4))) % 8, moved)
+    assert old_contradicts > 0  # the label this replaces did point against the motion shown
+
+
+def test_direction_per_frame_follows_every_move():
+    """Per frame t, the label never points against the whole-pixel move t -> t+1, it changes
+    only where the move changes (in free flight every move is the same; a bounce changes it),
+    and the last frame repeats the one before it."""
+    ds = make_dataset("moving_mnist", "test", num_frames=40, num_digits=1)
+    changes = 0
+    for index in range(50):
+        _, positions, _ = ds.sample(index)  # (1, T, 2)
+        labels = ds[index]["factors"]["direction_per_frame"].numpy()  # (T,)
+        moves = np.diff(positions[0], axis=0)  # (T-1, 2) sub-pixel moves
+        shown = np.diff(np.rint(positions[0]), axis=0)  # (T-1, 2) whole-pixel moves
+        for t in range(len(moves)):
+            assert not _opposes(int(labels[t]), shown[t]), (index, t)
+        assert labels[-1] == labels[-2]
+        for t in range(1, len(moves)):
+            if labels[t] != labels[t - 1]:
+                changes += 1
+                assert not np.allclose(moves[t], moves[t - 1]), (index, t)
+    assert changes > 0  # 40-frame clips bounce
+
+
+def test_direction_code_is_paper000_code_formula():
+    """Paper 000's code: int((atan2(v_y, v_x) + pi) / (2 pi) * 8) % 8 of the drawn velocity.
+    Known values (0.1 rad past each axis, away from the wedge edges, where floating point
+    decides): right -> 4, down (image y) -> 6, left -> 0, up -> 2; 0.1 rad above right -> 3."""
+    from vidis.data.moving_mnist import direction_code
+
+    expected = {0.1: 4, np.pi / 2 + 0.1: 6, np.pi + 0.1: 0, 3 * np.pi / 2 + 0.1: 2, 2 * np.pi - 0.1: 3}
+    for angle, label in expected.items():
+        assert direction_code(angle) == label, angle
+    ds = make_dataset("moving_mnist", "test")
+    for index in range(20):
+        _, _, angle = ds.sample(index)
+        assert int(ds[index]["factors"]["direction_code"]) == direction_code(angle[0])
+
+
+def test_dataset_versions():
+    from vidis.data import VideoDataset
+    from vidis.registry import get_dataset_class
+
+    assert VideoDataset.version == 1
+    assert get_dataset_class("moving_mnist").version == 2
+    assert get_dataset_class("moving_mnist").can_render_swaps
+    assert not VideoDataset.can_render_swaps
+
+
+@pytest.mark.parametrize("num_digits", [1, 2, 3])
+def test_render_swap_of_a_clip_with_itself_is_the_clip(num_digits):
+    ds = make_dataset("moving_mnist", "test", num_digits=num_digits, num_frames=8)
+    for index in range(5):
+        assert torch.equal(ds.render_swap(index, index), ds[index]["video"])
+
+
+def _paste(images, ids, positions, num_frames, size):
+    """Reference renderer with plain loops: images[ids[k]] at rint(positions[k, t]), by max."""
+    canvas = np.zeros((num_frames, size, size), dtype=np.uint8)
+    for k, digit in enumerate(ids):
+        for t in range(num_frames):
+            x, y = np.rint(positions[k, t]).astype(int)
+            patch = canvas[t, y : y + DIGIT, x : x + DIGIT]
+            np.maximum(patch, images[digit], out=patch)
+    return canvas
+
+
+@pytest.mark.parametrize("num_digits", [1, 2, 3])
+def test_true_swap_draws_a_digits_at_b_positions(num_digits):
+    ds = make_dataset("moving_mnist", "test", num_digits=num_digits, num_frames=10)
+    orderings = ds.swap_assignments()
+    assert orderings[0] == tuple(range(num_digits))
+    assert len(set(orderings)) == len(orderings) == [1, 2, 6][num_digits - 1]
+    for index_a, index_b in ((0, 1), (7, 3)):
+        ids_a, _, _ = ds.sample(index_a)
+        ids_b, positions_b, _ = ds.sample(index_b)
+        assert not np.array_equal(ids_a, ids_b)
+        for order in orderings:
+            swap = ds.render_swap(index_a, index_b, order)  # (T, 1, S, S)
+            reference = _paste(ds.images, ids_a[list(order)], positions_b, 10, 64)
+            assert torch.equal(swap[:, 0], torch.from_numpy(reference).float() / 255)
+        assert torch.equal(ds.render_swap(index_a, index_b), ds.render_swap(index_a, index_b, orderings[0]))
+        if num_digits == 1:
+            # one digit: its pixels are exactly A's digit at B's whole-pixel positions
+            swap = ds.render_swap(index_a, index_b)[:, 0].numpy()
+            for t in range(10):
+                x, y = np.rint(positions_b[0, t]).astype(int)
+                assert np.allclose(swap[t, y : y + DIGIT, x : x + DIGIT], ds.images[ids_a[0]] / 255)
+                assert np.isclose(swap[t].sum(), ds.images[ids_a[0]].sum() / 255)
+
+
+def test_render_swap_errors():
+    from vidis.errors import CapabilityError
+
+    ds = make_dataset("moving_mnist", "test", num_digits=2)
+    with pytest.raises(DataError, match="ordering"):
+        ds.render_swap(0, 1, (0, 0))
+    with pytest.raises(DataError, match="ordering"):
+        ds.render_swap(0, 1, (0, 1, 2))
+    with pytest.raises(IndexError):
+        ds.render_swap(0, len(ds))
+    from vidis.data import VideoDataset
+
+    with pytest.raises(CapabilityError, match="ground-truth swaps"):
+        VideoDataset(None, "test").render_swap(0, 1)

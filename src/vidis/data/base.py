@@ -7,7 +7,7 @@ from typing import ClassVar
 import torch
 from torch.utils.data import Dataset
 
-from ..errors import DataError
+from ..errors import CapabilityError, DataError
 from ..types import Factor
 
 SPLITS = ("train", "val", "test")
@@ -19,10 +19,16 @@ class VideoDataset(Dataset):
     An item is `{"video": (T, C, H, W) float32 in [0, 1], "factors": {name: LongTensor}}`,
     where a factor is a scalar (one label per clip) or (T,) when `Factor.per_frame`.
     Subclasses set `Config` (a dataclass) and fill `factors` and `video_shape`.
+
+    `version` changes whenever a dataset's pixels or labels change: caches of what was trained
+    on them (judges) key on it. A procedural dataset that knows how each clip was made sets
+    `can_render_swaps` and implements `render_swap` (the true answer to a content/motion swap).
     """
 
     name: ClassVar[str]
     Config: ClassVar[type]
+    version: ClassVar[int] = 1
+    can_render_swaps: ClassVar[bool] = False
 
     def __init__(self, config, split: str = "train", seed: int = 0):
         if split not in SPLITS:
@@ -38,6 +44,21 @@ class VideoDataset(Dataset):
             if factor.name == name:
                 return factor
         raise DataError(f"{self.name} has no factor {name!r}; it has {[f.name for f in self.factors]}")
+
+    def render_swap(self, index_a: int, index_b: int, assignment=None) -> torch.Tensor:
+        """The true swap (T, C, H, W): clip A's static generator state drawn with clip B's whole
+        dynamic state, by the same renderer. `assignment` is one of `swap_assignments()`: where
+        the static state has interchangeable parts (Moving MNIST's K digits), which part of A
+        follows which part of B's dynamics."""
+        name = getattr(self, "name", type(self).__name__)
+        raise CapabilityError(
+            f"dataset {name!r} cannot render ground-truth swaps (only procedural datasets "
+            "that know how each clip was made can; see `can_render_swaps`)"
+        )
+
+    def swap_assignments(self) -> list:
+        """The `assignment` values of `render_swap` to try; a score keeps the best one."""
+        return [None]
 
     def batch(self, indices) -> dict:
         """Stack items `indices` into a batch dict (video (B, T, C, H, W))."""
