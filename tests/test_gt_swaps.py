@@ -38,7 +38,10 @@ class KnownSwapModel:
             return video_b.clone()
         if self.answer == "a":
             return video_a.clone()
-        pairs = [(self.index[a.numpy().tobytes()], self.index[b.numpy().tobytes()]) for a, b in zip(video_a, video_b)]
+        pairs = [
+            (self.index[a.numpy().tobytes()], self.index[b.numpy().tobytes()])
+            for a, b in zip(video_a, video_b)
+        ]
         self.pairs += pairs
         return torch.stack([self.dataset.render_swap(a, b, self.assignment) for a, b in pairs])
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from ..viz import save_gif, save_png, video_grid
+from ..viz import save_gif, save_png, video_grid, video_strip
+from ..viz.video import _add_row_labels
 
 STILL_FRAMES = 5  # frames shown in a PNG still
 
@@ -58,3 +60,50 @@ def reconstruction_grid(models: dict, videos: torch.Tensor, out: Path) -> list[P
     """Rows: the clips, then each model's reconstructions (paper 000 figure 3)."""
     rows = [videos.cpu()] + [m.reconstruct(videos).float().cpu() for m in models.values()]
     return _write(video_grid(rows), out)
+
+
+@torch.no_grad()
+def swap_vs_truth_figure(model, dataset, pairs, out: Path, device="cpu") -> list[Path]:
+    """The model's swap beside the true swap (vidis.eval.gt_swaps) for a few (A, B) index pairs.
+
+    out.gif: one column per pair, labelled rows A (content source), B (motion source), true swap
+    (A's digits on B's paths, in the digit ordering closest to the model's swap, as the scores
+    pick it) and model swap. out.png: the same rows as film strips of STILL_FRAMES frames, each
+    labelled with its pair and clip numbers.
+    """
+    from .gt_swaps import true_swaps  # noqa: PLC0415 (figures import nothing heavy by default)
+
+    model.require("swap")
+    index_a = [int(a) for a, _ in pairs]
+    index_b = [int(b) for _, b in pairs]
+    video_a = dataset.batch(index_a)["video"]  # (N, T, C, H, W)
+    video_b = dataset.batch(index_b)["video"]
+    swapped = model.swap(video_a.to(device), video_b.to(device)).float().clamp(0, 1).cpu()
+    truth = true_swaps(dataset, index_a, index_b, prediction=swapped)  # (N, T, C, H, W)
+    rows = [video_a, video_b, truth, swapped]
+    names = ["A (content)", "B (motion)", "true swap (best order)", "model swap"]
+
+    grid = video_grid(rows)  # (T, H', W', 3): rows as above, one column per pair
+    height, pad = video_a.shape[-2], 2
+    frames = np.stack([_add_row_labels(frame, names, height, pad, 0.5) for frame in grid])
+    out = Path(out).with_suffix(".gif")
+    gif = save_gif(frames, out, scale=2)
+
+    T = video_a.shape[1]
+    keep = torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long()
+    clips, labels = [], []
+    for n, (a, b) in enumerate(zip(index_a, index_b)):
+        for name, row in zip((f"A = clip {a}", f"B = clip {b}", "true (best order)", "model swap"), rows):
+            clips.append(row[n, keep])  # (STILL_FRAMES, C, H, W)
+            labels.append(f"{n + 1}: {name}")
+    strip = video_strip(clips, labels, pad=pad)  # (4N rows of H + pad, W', 3)
+    # a white band between pairs: pair n's rows start at y = 4 n (H + pad)
+    band = np.full((3 * pad, strip.shape[1], 3), 255, dtype=np.uint8)
+    parts = []
+    for n in range(1, len(pairs)):
+        y = 4 * n * (height + pad)
+        parts += [strip[y - 4 * (height + pad) : y], band]
+    parts.append(strip[4 * (len(pairs) - 1) * (height + pad) :])
+    still = np.concatenate(parts)  # (4N rows + bands, W', 3)
+    png = save_png(still, out.with_suffix(".png"), scale=2)
+    return [gif, png]
