@@ -52,12 +52,25 @@ def loop_clip(dataset, index: int) -> dict:
             if y > L:
                 y, vy = 2 * L - y, -vy
     factors = {f"digit{k}": torch.tensor(int(dataset.labels[d])) for k, d in enumerate(digit_ids)}
-    factors["direction"] = torch.tensor(int(np.rint(angle[0] / (np.pi / 4))) % 8)
+    # motion labels (version 2): digit 0's move from frame t to t+1 (the last frame repeats the
+    # one before), 8 bins of 45 degrees centred on the axes; paper 000's code's label of the
+    # velocity drawn before any bounce, 8 wedges with edges on the axes
+    moves = []
+    for t in range(T - 1):
+        dx = first_positions[t + 1][0] - first_positions[t][0]
+        dy = first_positions[t + 1][1] - first_positions[t][1]
+        moves.append(int(np.rint(np.arctan2(dy, dx) / (np.pi / 4))) % 8)
+    moves.append(moves[-1])
+    factors["direction"] = torch.tensor(moves[0])
+    vx0, vy0 = np.cos(angle[0]), np.sin(angle[0])
+    code = int((np.arctan2(vy0, vx0) + np.pi) / (2 * np.pi) * 8) % 8
     cells = []
     for x, y in first_positions:
         col = min(int((x + DIGIT / 2) * 3 / S), 2)
         row = min(int((y + DIGIT / 2) * 3 / S), 2)
         cells.append(row * 3 + col)
     factors["cell"] = torch.tensor(cells)
+    factors["direction_per_frame"] = torch.tensor(moves)
+    factors["direction_code"] = torch.tensor(code)
     video = torch.from_numpy(canvas).float().div_(255).unsqueeze(1)  # (T, 1, S, S)
     return {"video": video, "factors": factors}

@@ -182,11 +182,9 @@ def test_closed_form_bounce_equals_a_frame_by_frame_simulation():
         for index in range(20):
             ours, reference = ds[index], loop_clip(ds, index)
             assert torch.equal(ours["video"], reference["video"])
-            # The reference still computes version 1's `direction` (the angle drawn before any
-            # bounce); version 2 labels the displacement the frames show (tested below).
+            assert ours["factors"].keys() == reference["factors"].keys()
             for name, value in reference["factors"].items():
-                if name != "direction":
-                    assert torch.equal(ours["factors"][name], value), name
+                assert torch.equal(ours["factors"][name], value), name
 
 
 def _opposes(direction: int, displacement: np.ndarray) -> bool:
