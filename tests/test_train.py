@@ -57,7 +57,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 
     def poisoned(self, batch, step):
         out = original(self, batch, step)
-        if step >= 4:  # steps are 0-based: the 5th step's loss is NaN
+        if step >= 4 and self.training:  # steps are 0-based: the 5th step's loss is NaN
             out.loss = out.loss * float("nan")
         return out
 
