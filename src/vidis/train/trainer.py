@@ -15,7 +15,8 @@ Optimisers come from `model.configure_optimizers` (named; `Optim` with scheduler
 trainer applies the stage (frozen modules, kept in eval mode), rebuilds the train and val
 data for the stage's data view and batch size and the optimisers (with the stage's length as
 `train.steps`, so a cosine schedule spans the stage), and logs the stage's index as the
-`stage` metric of every train row; the progress bar shows its name. A checkpoint records its
+`stage` metric of every train row; the progress bar shows its name. Train rows also give
+each optimiser's learning rate for the next step (`lr` for "main", else `lr_<name>`). A checkpoint records its
 stage; resuming enters the stage of the saved step.
 
 Logged values are averaged over the steps that logged them (a term logged every k steps is
@@ -353,6 +354,8 @@ class Trainer:
                 means = {name: float(total) / counts[name] for name, total in sums.items()}
                 self._check_finite("train", means)
                 means["clips_per_s"] = steps * self.batch_size / (time.perf_counter() - started)
+                for name, optim in self.optimizers.items():  # the lr of the coming step
+                    means["lr" if name == "main" else f"lr_{name}"] = optim.optimizer.param_groups[0]["lr"]
                 if self.stage_list:
                     means["stage"] = float(self.stage_index)
                 self._log("train", means)
