@@ -197,3 +197,36 @@ def test_optimizer_step_clips_only_its_own_parameters():
 def test_unknown_lr_schedule_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="lr_schedule"):
         Trainer(spec("tiny_ae", lr_schedule="linear"), tmp_path, progress=False)
+
+
+@pytest.mark.slow  # two processes importing torch: ~15 s on 2 busy cores
+def test_optimizer_step_averages_gradients_across_processes(tmp_path):
+    import torch.multiprocessing as mp
+    from tiny_models import average_gradients_worker
+
+    if not torch.distributed.is_available():
+        pytest.skip("torch.distributed is not available")
+    out = str(tmp_path / "grads")
+    mp.spawn(average_gradients_worker, args=(2, str(tmp_path / "init"), out), nprocs=2, join=True)
+    for rank in range(2):
+        state = torch.load(f"{out}.{rank}", weights_only=True)
+        assert torch.equal(state["grad"], torch.full((3,), 1.5))  # mean of 1 and 2
+        assert torch.equal(state["weight"], torch.full((3,), -1.5))
+        assert torch.equal(state["unused"], torch.zeros(2))
+
+
+def test_optimizer_step_averages_gradients_when_distributed(monkeypatch):
+    """The same check in one process: a stand-in all_reduce adds the other process's gradients."""
+    other = {torch.float32: torch.tensor([4.0, 4.0, 4.0, 0.0, 0.0])}  # rank 1: grad 4, unused 0
+
+    def all_reduce(flat, op=None):
+        flat += other[flat.dtype]
+
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.distributed, "get_world_size", lambda: 2)
+    monkeypatch.setattr(torch.distributed, "all_reduce", all_reduce)
+    weight, unused = nn.Parameter(torch.zeros(3)), nn.Parameter(torch.zeros(2))
+    optim = Optim(torch.optim.SGD([weight, unused], lr=1.0))
+    optimizer_step(None, optim, 2 * weight.sum(), TrainConfig())
+    assert torch.equal(weight.grad, torch.full((3,), 3.0))  # (2 + 4) / 2
+    assert torch.equal(weight.detach(), torch.full((3,), -3.0)) and torch.equal(unused.grad, torch.zeros(2))

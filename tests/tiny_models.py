@@ -148,3 +148,22 @@ def registered(**models):
     finally:
         for name in models:
             MODELS.pop(name, None)
+
+
+def average_gradients_worker(rank: int, world: int, init_file: str, out_file: str):
+    """One process of a 2-process gloo group: each process's loss is (rank + 1) * sum(w);
+    after `optimizer_step` every process must hold the average gradient (and the same weights)."""
+    import torch.distributed as dist  # noqa: PLC0415
+
+    from vidis.config import TrainConfig  # noqa: PLC0415
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        weight = nn.Parameter(torch.zeros(3))
+        unused = nn.Parameter(torch.zeros(2))  # no gradient on any process: reduced as zeros
+        optim = Optim(torch.optim.SGD([weight, unused], lr=1.0))
+        optimizer_step(None, optim, (rank + 1) * weight.sum(), TrainConfig())
+        torch.save({"grad": weight.grad.clone(), "weight": weight.detach().clone(),
+                    "unused": unused.grad.clone()}, f"{out_file}.{rank}")
+    finally:
+        dist.destroy_process_group()

@@ -69,8 +69,9 @@ class Stage:
     """One stage of a model's training (e.g. VDSM: pre-train, then train with parts frozen).
 
     name:       shown in log.csv (as the stage's index), the progress bar and checkpoints.
-    steps:      how many steps it lasts; None (last stage only) runs until train.steps. The
-                run's length stays train.steps: a stage that would end after it is cut.
+    steps:      how many steps it lasts; None is allowed for the last stage only. The run's
+                length stays train.steps: a stage that would end after it is cut, and the
+                last stage runs until train.steps whatever its `steps`.
     batch_size: its batch size; None uses train.batch_size.
     data:       dataset option overrides for this stage's train and val clips (its "data view"),
                 e.g. {"num_frames": 8}.

@@ -122,7 +122,7 @@ def progress_options() -> dict:
     return {"mininterval": 30.0, "maxinterval": 60.0}
 
 
-def check_stages(stages: list, steps: int, model: str):
+def check_stages(stages: list, model: str):
     for stage in stages:
         if not isinstance(stage, Stage):
             raise TypeError(f"{model}.stages() must return vidis.types.Stage items, got {stage!r}")
@@ -150,7 +150,7 @@ class Trainer:
         torch.manual_seed(train.seed)
         self.model = build_model(spec, self.train_data.video_shape).to(self.device)
         self.stage_list: list[Stage] = list(self.model.stages(train))
-        check_stages(self.stage_list, train.steps, spec.model)
+        check_stages(self.stage_list, spec.model)
         self.stage_index: int | None = None
         self.batch_size = train.batch_size
         self.step = 0
