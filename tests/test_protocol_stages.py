@@ -230,3 +230,15 @@ def test_optimizer_step_averages_gradients_when_distributed(monkeypatch):
     optimizer_step(None, optim, 2 * weight.sum(), TrainConfig())
     assert torch.equal(weight.grad, torch.full((3,), 3.0))  # (2 + 4) / 2
     assert torch.equal(weight.detach(), torch.full((3,), -3.0)) and torch.equal(unused.grad, torch.zeros(2))
+
+
+def test_stages_keep_parameters_the_model_froze_itself(tmp_path):
+    trainer = Trainer(spec("tiny_staged"), tmp_path, progress=False)
+    model = trainer.model
+    model.decoder.bias.requires_grad_(False)  # e.g. a fixed part of the model
+    trainer.enter_stage(1)
+    assert not model.decoder.bias.requires_grad and model.decoder.weight.requires_grad
+    assert not any(p.requires_grad for p in model.encoder.parameters())
+    trainer.enter_stage(0)
+    assert all(p.requires_grad for p in model.encoder.parameters()) and not model.decoder.bias.requires_grad
+    assert model.encoder[1].training == model.training

@@ -102,6 +102,7 @@ class VideoModel(nn.Module):
         self.config = config
         self.video_shape = tuple(video_shape)
         self.frozen_modules: tuple[str, ...] = ()  # set by apply_stage; kept in eval mode
+        self._stage_frozen: set[str] = set()  # parameter names apply_stage froze
         self.stage: Stage | None = None
 
     # -- what each model implements ---------------------------------------------------------
@@ -189,15 +190,17 @@ class VideoModel(nn.Module):
     def apply_stage(self, stage: Stage | None):
         """Freeze every parameter outside `stage.trainable` and keep those modules in eval mode.
 
-        None (or a stage with trainable=None) makes everything trainable again.
+        None (or a stage with trainable=None) undoes what an earlier stage froze. Parameters
+        the model itself created with requires_grad=False stay frozen in every stage.
         """
         self.stage = stage
-        trainable = None if stage is None else stage.trainable
-        if trainable is None:
-            self.frozen_modules = ()
-            for param in self.parameters():
+        for name, param in self.named_parameters():  # undo the previous stage
+            if name in self._stage_frozen:
                 param.requires_grad_(True)
-        else:
+        self._stage_frozen = set()
+        self.frozen_modules = ()
+        trainable = None if stage is None else stage.trainable
+        if trainable is not None:
             modules = dict(self.named_modules())
             unknown = [name for name in trainable if name not in modules or name == ""]
             if unknown:
@@ -206,13 +209,14 @@ class VideoModel(nn.Module):
                     f"top-level modules: {', '.join(n for n, _ in self.named_children())}"
                 )
             for name, param in self.named_parameters():
-                param.requires_grad_(any(_inside(name, t) for t in trainable))
+                if param.requires_grad and not any(_inside(name, t) for t in trainable):
+                    param.requires_grad_(False)
+                    self._stage_frozen.add(name)
             # modules neither inside a trainable one nor holding one: frozen, eval mode
             self.frozen_modules = tuple(
                 name
                 for name in modules
-                if name
-                and not any(_inside(name, t) or _inside(t, name) for t in trainable)
+                if name and not any(_inside(name, t) or _inside(t, name) for t in trainable)
             )
         self.train(self.training)
 
