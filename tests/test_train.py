@@ -57,7 +57,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 
     def poisoned(self, batch, step):
         out = original(self, batch, step)
-        if step >= 4:  # steps are 0-based: the 5th step's loss is NaN
+        if step >= 4 and self.training:  # steps are 0-based: the 5th step's loss is NaN
             out.loss = out.loss * float("nan")
         return out
 
@@ -99,3 +99,29 @@ def test_time_limit_stops_with_a_checkpoint(tmp_path):
     unlimited = tmp_path / "unlimited"
     Trainer(smoke_spec(steps=2, eval_every=2), unlimited, progress=False).fit()
     assert not read_checkpoint(unlimited / "checkpoints" / "last.pt")["time_limited"]
+
+
+def test_progress_bars_redraw_rarely_in_a_log_file(monkeypatch):
+    import io
+
+    from vidis.train.trainer import progress_options
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert progress_options()["mininterval"] >= 30
+
+
+def test_lr_schedules(tmp_path):
+    from vidis.train.optim import make_scheduler
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    adam = torch.optim.Adam([param], lr=1.0)
+    cosine = make_scheduler(adam, smoke_spec(steps=4, lr_schedule="cosine").train)
+    lrs = []
+    for _ in range(4):
+        adam.step()
+        cosine.step()
+        lrs.append(adam.param_groups[0]["lr"])
+    assert lrs == pytest.approx([0.8535534, 0.5, 0.1464466, 0.0], abs=1e-6)  # (1 + cos(pi s / 4)) / 2
+    assert make_scheduler(adam, smoke_spec().train) is None
+    with pytest.raises(ConfigError, match="lr_schedule must be one of constant, cosine"):
+        make_scheduler(adam, smoke_spec(lr_schedule="step").train)

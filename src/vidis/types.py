@@ -1,4 +1,4 @@
-"""The shared vocabulary of vidis: latents, model outputs and dataset factors.
+"""The shared vocabulary of vidis: latents, model outputs, training stages and dataset factors.
 
 A video is a float32 tensor (B, T, C, H, W) with values in [0, 1].
 """
@@ -24,6 +24,24 @@ class Latents:
     motion: torch.Tensor
     extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
+    def part(self, name: str) -> torch.Tensor:
+        """The part called `name`: "content", "motion" or a key of `extra`."""
+        if name in ("content", "motion"):
+            return getattr(self, name)
+        if name not in self.extra:
+            raise ValueError(f"latents have no part {name!r}; they have: {', '.join(self.part_names())}")
+        return self.extra[name]
+
+    def part_names(self) -> list[str]:
+        return ["content", "motion", *self.extra]
+
+    def replace(self, parts: dict[str, torch.Tensor]) -> Latents:
+        """A copy with the named parts replaced (names as in `part`)."""
+        for name in parts:
+            self.part(name)  # raises on an unknown part
+        extra = {k: parts.get(k, v) for k, v in self.extra.items()}
+        return Latents(parts.get("content", self.content), parts.get("motion", self.motion), extra)
+
     def map(self, fn) -> Latents:
         """Apply `fn` to every tensor (e.g. `.detach()`, indexing a batch)."""
         return Latents(fn(self.content), fn(self.motion), {k: fn(v) for k, v in self.extra.items()})
@@ -44,6 +62,38 @@ class ModelOutput:
 
     loss: torch.Tensor
     terms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a model's training (e.g. VDSM: pre-train, then train with parts frozen).
+
+    name:       shown in log.csv (as the stage's index), the progress bar and checkpoints.
+    steps:      how many steps it lasts; None is allowed for the last stage only. The run's
+                length stays train.steps: a stage that would end after it is cut, and the
+                last stage runs until train.steps whatever its `steps`.
+    batch_size: its batch size; None uses train.batch_size.
+    data:       dataset option overrides for this stage's train and val clips (its "data view"),
+                e.g. {"num_frames": 8}.
+    optimizers: the names (from `configure_optimizers`) given to `train_step`; None: all.
+    trainable:  module names (as in `named_modules`, e.g. "encoder" or "decoder.lstm") whose
+                parameters train; every other parameter is frozen (requires_grad False, left
+                out of the optimisers) and every module outside them stays in eval mode (its
+                BatchNorm statistics do not change). None: everything trains.
+    """
+
+    name: str
+    steps: int | None = None
+    batch_size: int | None = None
+    data: dict = field(default_factory=dict)
+    optimizers: tuple[str, ...] | None = None
+    trainable: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"stage {self.name!r}: steps must be >= 1 or None, got {self.steps}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"stage {self.name!r}: batch_size must be >= 1, got {self.batch_size}")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ crash mid-write never leaves a broken `last.pt`.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -49,18 +50,39 @@ def set_rng_state(state: dict):
 
 
 def save_checkpoint(
-    path: Path, model, optimizers: dict, spec: RunSpec, step: int, time_limited: bool = False
+    path: Path,
+    model,
+    optimizers: dict,
+    spec: RunSpec,
+    step: int,
+    time_limited: bool = False,
+    extra: dict | None = None,
 ):
+    """Write a checkpoint atomically.
+
+    optimizers: {name: torch.optim.Optimizer | vidis.train.optim.Optim}; an Optim's scheduler
+    is saved under "schedulers". extra: more JSON-like entries (the trainer's stage and
+    best-validation record).
+    """
+    optimizer_states, scheduler_states = {}, {}
+    for name, opt in optimizers.items():
+        optimizer = getattr(opt, "optimizer", opt)
+        optimizer_states[name] = optimizer.state_dict()
+        scheduler = getattr(opt, "scheduler", None)
+        if scheduler is not None:
+            scheduler_states[name] = scheduler.state_dict()
     atomic_save(
         {
             "model": model.state_dict(),
-            "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
+            "optimizers": optimizer_states,
+            "schedulers": scheduler_states,
             "spec": spec.to_dict(),
             "step": step,
             "video_shape": list(model.video_shape),
             "time_limited": time_limited,  # stopped by train.max_minutes before train.steps
             "rng": rng_state(),
             "vidis_version": __version__,
+            **(extra or {}),
         },
         path,
     )
@@ -86,3 +108,20 @@ def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
     model.load_state_dict(state["model"])
     model.step = state["step"]
     return model.eval()
+
+
+def copy_checkpoint(source: Path, target: Path):
+    """Copy a checkpoint file atomically (temporary file in the target's folder, then rename)."""
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f, open(source, "rb") as src:
+            shutil.copyfileobj(src, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

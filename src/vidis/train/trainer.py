@@ -1,20 +1,38 @@
 """The step-based trainer. It knows only the model protocol, never a concrete model.
 
 A run folder holds `config.json`, `log.csv` (long format: step, split, metric, value),
-`checkpoints/last.pt` (written atomically at every evaluation and at the end) and whatever
-evaluation writes later. Resuming restores model, optimisers, step and RNG state, and the
+`checkpoints/last.pt` (written atomically at every evaluation, at each stage's end and at the
+end), `checkpoints/best.pt` with `train.keep_best` (the checkpoint of the lowest validation
+`model.validation_metric`, "loss" by default) and whatever evaluation writes later.
+Resuming restores model, optimisers, their schedulers, stage, step and RNG state, and the
 data of step s are a pure function of (seed, s), so a resumed run on CPU gives the same
-losses as an uninterrupted one.
+losses as an uninterrupted one. A resumed run writes its (possibly changed train.*) spec
+to `config.json`.
 
-A NaN or infinite loss stops training with `TrainingDiverged` at the next log point
-(every `log_every` steps); no checkpoint is written after it, so `last.pt` stays the last
-good one. Between log points the step does no host synchronisation.
+Optimisers come from `model.configure_optimizers` (named; `Optim` with scheduler, see
+`vidis.train.optim`) and go to `model.train_step`. A model that declares stages
+(`model.stages(train)`, `vidis.types.Stage`) trains them in order: at each boundary the
+trainer applies the stage (frozen modules, kept in eval mode), rebuilds the train and val
+data for the stage's data view and batch size and the optimisers (with the stage's length as
+`train.steps`, so a cosine schedule spans the stage), and logs the stage's index as the
+`stage` metric of every train row; the progress bar shows its name. Train rows also give
+each optimiser's learning rate for the next step (`lr` for "main", else `lr_<name>`). A checkpoint records its
+stage; resuming enters the stage of the saved step.
+
+Logged values are averaged over the steps that logged them (a term logged every k steps is
+averaged over those steps). A NaN or infinite value of any term, train or val, stops training
+with `TrainingDiverged` at the next log point (every `log_every` steps) naming the terms; no
+checkpoint is written after it, so `last.pt` stays the last good one. Between log points the
+step does no host synchronisation. Progress bars redraw at most every 30 s when stderr is
+not a terminal (a log file).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -26,25 +44,46 @@ from tqdm.auto import tqdm
 from ..config import TrainConfig, to_dict
 from ..data import collate, eval_dataset, make_dataset
 from ..errors import ConfigError, TrainingDiverged
-from .checkpoint import checkpoint_path, read_checkpoint, save_checkpoint, set_rng_state
+from ..types import Stage
+from .checkpoint import (
+    checkpoint_path,
+    copy_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+    set_rng_state,
+)
+from .optim import as_optim, check_lr_schedule
 from .spec import RunSpec, build_model
 
 
 class StepBatchSampler(Sampler):
     """Yields the dataset indices of steps start..stop-1, deterministic in (seed, step).
 
-    Infinite datasets get fresh indices s*B .. s*B+B-1; a finite one is walked in a fresh
+    Step s draws the flat positions offset + (s - origin) * B ... + B - 1 (a stage starts at
+    step `origin` with the first position after the previous stages' clips, `offset`).
+    Infinite datasets use the positions as indices; a finite one is walked in a fresh
     permutation per epoch.
     """
 
-    def __init__(self, start: int, stop: int, batch_size: int, length: int | None, seed: int):
+    def __init__(
+        self,
+        start: int,
+        stop: int,
+        batch_size: int,
+        length: int | None,
+        seed: int,
+        origin: int = 0,
+        offset: int = 0,
+    ):
         self.start, self.stop, self.batch_size, self.length, self.seed = start, stop, batch_size, length, seed
+        self.origin, self.offset = origin, offset
 
     def __len__(self):
         return max(0, self.stop - self.start)
 
     def indices(self, step: int) -> list[int]:
-        flat = np.arange(step * self.batch_size, (step + 1) * self.batch_size)
+        first = self.offset + (step - self.origin) * self.batch_size
+        flat = np.arange(first, first + self.batch_size)
         if self.length is None:
             return flat.tolist()
         epochs, positions = np.divmod(flat, self.length)
@@ -76,6 +115,24 @@ def to_device(batch: dict, device: torch.device) -> dict:
     }
 
 
+def progress_options() -> dict:
+    """tqdm settings: a live bar on a terminal, a redraw at most every 30 s in a log file."""
+    if sys.stderr.isatty():
+        return {"dynamic_ncols": True}
+    return {"mininterval": 30.0, "maxinterval": 60.0}
+
+
+def check_stages(stages: list, model: str):
+    for stage in stages:
+        if not isinstance(stage, Stage):
+            raise TypeError(f"{model}.stages() must return vidis.types.Stage items, got {stage!r}")
+    names = [stage.name for stage in stages]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{model}: stage names must be unique, got {names}")
+    if any(stage.steps is None for stage in stages[:-1]):
+        raise ConfigError(f"{model}: only the last stage may have steps=None (run until train.steps)")
+
+
 class Trainer:
     def __init__(self, spec: RunSpec, run_dir, resume: bool = False, progress: bool = True):
         self.spec, self.run_dir, self.progress = spec, Path(run_dir), progress
@@ -85,29 +142,118 @@ class Trainer:
         for key in ("steps", "batch_size", "eval_every", "log_every", "eval_batches"):
             if getattr(train, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(train, key)}")
+        check_lr_schedule(train.lr_schedule)
         self.device = pick_device(train.device)
-        options = to_dict(spec.data_config)
-        self.train_data = make_dataset(spec.data, "train", seed=train.seed, **options)
-        self.val_data = eval_dataset(spec.data, "val", **options)
+        self.data_options = to_dict(spec.data_config)
+        self.train_data = make_dataset(spec.data, "train", seed=train.seed, **self.data_options)
+        self.val_data = eval_dataset(spec.data, "val", **self.data_options)
         torch.manual_seed(train.seed)
         self.model = build_model(spec, self.train_data.video_shape).to(self.device)
-        self.optimizers = self.model.configure_optimizers(train)
+        self.stage_list: list[Stage] = list(self.model.stages(train))
+        check_stages(self.stage_list, spec.model)
+        self.stage_index: int | None = None
+        self.batch_size = train.batch_size
         self.step = 0
         self.log_path = self.run_dir / "log.csv"
         self.last_checkpoint_step = None
+        self.best: dict | None = None  # {"metric", "value", "step"} of checkpoints/best.pt
+        self._seen_finite = resume  # a resumed run had finite logs before its checkpoint
         if resume:
             state = read_checkpoint(checkpoint_path(self.run_dir), self.device)
             self.model.load_state_dict(state["model"])
-            for name, opt in self.optimizers.items():
-                opt.load_state_dict(state["optimizers"][name])
             self.step = self.last_checkpoint_step = state["step"]
+            self.enter_stage(self.stage_at(self.step))
+            if state.get("stage", 0) == self.stage_index:  # saved mid-stage: its optimisers go on
+                schedulers = state.get("schedulers", {})
+                for name, optim in self.all_optimizers.items():
+                    optim.optimizer.load_state_dict(state["optimizers"][name])
+                    if optim.scheduler is not None and name in schedulers:
+                        optim.scheduler.load_state_dict(schedulers[name])
+            self.best = state.get("best")
             set_rng_state(state["rng"])
             self._truncate_log(self.step)
+            spec.save(self.run_dir / "config.json")
         else:
+            self.enter_stage(0)
             self.run_dir.mkdir(parents=True, exist_ok=True)
             spec.save(self.run_dir / "config.json")
             with open(self.log_path, "w", newline="") as f:
                 csv.writer(f).writerow(["step", "split", "metric", "value"])
+
+    # -- stages -----------------------------------------------------------------------------
+    def stage_bounds(self) -> list[tuple[int, int]]:
+        """(first step, end step) of each stage; one (0, train.steps) without stages.
+
+        A stage is cut at train.steps; the last one runs until train.steps.
+        """
+        steps = self.spec.train.steps
+        if not self.stage_list:
+            return [(0, steps)]
+        bounds, start = [], 0
+        for i, stage in enumerate(self.stage_list):
+            last = i == len(self.stage_list) - 1
+            end = steps if last else min(steps, start + stage.steps)
+            bounds.append((start, max(start, end)))
+            start = max(start, end)
+        return bounds
+
+    def stage_at(self, step: int) -> int:
+        """Index of the stage that runs step `step` (the last one at or after the end)."""
+        for i, (start, end) in enumerate(self.stage_bounds()):
+            if start <= step < end:
+                return i
+        return len(self.stage_list) - 1 if self.stage_list else 0
+
+    def enter_stage(self, index: int):
+        """Apply stage `index`: frozen modules, data view, batch size and fresh optimisers."""
+        train = self.spec.train
+        stage = self.stage_list[index] if self.stage_list else None
+        self.model.apply_stage(stage)
+        if stage is not None and stage.data:
+            view = {**self.data_options, **stage.data}
+            self.train_data = make_dataset(self.spec.data, "train", seed=train.seed, **view)
+            self.val_data = eval_dataset(self.spec.data, "val", **view)
+        elif index != self.stage_index and self.stage_index is not None:
+            self.train_data = make_dataset(self.spec.data, "train", seed=train.seed, **self.data_options)
+            self.val_data = eval_dataset(self.spec.data, "val", **self.data_options)
+        self.batch_size = (stage.batch_size if stage else None) or train.batch_size
+        start, end = self.stage_bounds()[index]
+        stage_train = dataclasses.replace(train, steps=max(1, end - start), batch_size=self.batch_size)
+        optimizers = self.model.configure_optimizers(stage_train)
+        self.all_optimizers = {name: as_optim(opt) for name, opt in optimizers.items()}
+        for name, optim in self.all_optimizers.items():
+            frozen = [p for p in optim.params if not p.requires_grad]
+            if frozen:
+                raise ConfigError(
+                    f"{self.spec.model}: optimiser {name!r} was given {len(frozen)} frozen parameter(s)"
+                    + (f" in stage {stage.name!r}" if stage else "")
+                    + "; configure_optimizers must pass only parameters with requires_grad"
+                )
+        chosen = stage.optimizers if stage is not None and stage.optimizers is not None else None
+        if chosen is not None:
+            missing = [n for n in chosen if n not in self.all_optimizers]
+            if missing:
+                raise ConfigError(
+                    f"{self.spec.model}: stage {stage.name!r} uses optimisers {missing} that "
+                    f"configure_optimizers does not return (it returns {list(self.all_optimizers)})"
+                )
+        self.optimizers = {n: o for n, o in self.all_optimizers.items() if chosen is None or n in chosen}
+        self.stage_index = index
+
+    def stage_offset(self, index: int) -> int:
+        """Flat sample position of stage `index`'s first clip: the clips of the stages before."""
+        total = 0
+        for i, (start, end) in enumerate(self.stage_bounds()[:index]):
+            size = self.stage_list[i].batch_size if self.stage_list else None
+            total += (end - start) * (size or self.spec.train.batch_size)
+        return total
+
+    def description(self) -> str:
+        text = f"train {self.spec.model}"
+        if self.stage_list:
+            stage = self.stage_list[self.stage_index]
+            text += f" [{stage.name} {self.stage_index + 1}/{len(self.stage_list)}]"
+        return text
 
     # -- logging ----------------------------------------------------------------------------
     def _truncate_log(self, step: int):
@@ -128,10 +274,20 @@ class Trainer:
                 writer.writerow([self.step, split, name, f"{value:.6g}"])
 
     # -- the loop ---------------------------------------------------------------------------
-    def loader(self) -> DataLoader:
+    def loader(self, stop: int | None = None) -> DataLoader:
+        """The training batches of steps self.step .. stop - 1 (default: the stage's end)."""
         train = self.spec.train
+        start, end = self.stage_bounds()[self.stage_index]
         length = None if getattr(self.train_data, "infinite", False) else len(self.train_data)
-        sampler = StepBatchSampler(self.step, train.steps, train.batch_size, length, train.seed)
+        sampler = StepBatchSampler(
+            self.step,
+            end if stop is None else stop,
+            self.batch_size,
+            length,
+            train.seed,
+            origin=start,
+            offset=self.stage_offset(self.stage_index),
+        )
         return DataLoader(
             self.train_data,
             batch_sampler=sampler,
@@ -147,92 +303,157 @@ class Trainer:
         train = self.spec.train
         if self.step >= train.steps:
             return {}
-        self.model.train()
-        sums: dict[str, torch.Tensor] = {}
-        count, started = 0, time.perf_counter()
         # train.max_minutes: stop at the first step past the deadline, validated and checkpointed
+        started = time.perf_counter()
         deadline = started + 60 * train.max_minutes if train.max_minutes > 0 else None
         bar = tqdm(
             total=train.steps,
             initial=self.step,
             disable=not self.progress,
-            desc=f"train {self.spec.model}",
+            desc=self.description(),
             unit="step",
-            dynamic_ncols=True,
+            **progress_options(),
         )
         last_val: dict[str, float] = {}
-        for batch in self.loader():
+        try:
+            while self.step < train.steps:
+                index = self.stage_at(self.step)
+                if index != self.stage_index:
+                    self.enter_stage(index)
+                    bar.set_description(self.description())
+                last_val, stopped = self._fit_stage(bar, deadline)
+                if stopped:
+                    break
+        finally:
+            bar.close()
+        return last_val
+
+    def _fit_stage(self, bar, deadline: float | None) -> tuple[dict[str, float], bool]:
+        """Train until the current stage's end; returns (last validation, stopped by the clock)."""
+        train = self.spec.train
+        _, end = self.stage_bounds()[self.stage_index]
+        self.model.train()  # frozen modules stay in eval mode (VideoModel.train)
+        sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}
+        steps, started = 0, time.perf_counter()
+        last_val: dict[str, float] = {}
+        for batch in self.loader(end):
             batch = to_device(batch, self.device)
             terms = self.model.train_step(batch, self.step, self.optimizers, train)
             for name, value in terms.items():
                 value = torch.as_tensor(value, dtype=torch.float32).detach()
                 sums[name] = sums[name] + value if name in sums else value.clone()
-            count += 1
+                counts[name] = counts.get(name, 0) + 1
+            steps += 1
             self.step += 1
             bar.update(1)
             out_of_time = deadline is not None and time.perf_counter() > deadline
-            done = self.step >= train.steps or out_of_time
+            done = self.step >= end or out_of_time
             if self.step % train.log_every == 0 or self.step % train.eval_every == 0 or done:
-                means = {name: float(total) / count for name, total in sums.items()}
-                self._check_finite(means)
-                means["clips_per_s"] = count * train.batch_size / (time.perf_counter() - started)
+                # each term over the steps that logged it
+                means = {name: float(total) / counts[name] for name, total in sums.items()}
+                self._check_finite("train", means)
+                means["clips_per_s"] = steps * self.batch_size / (time.perf_counter() - started)
+                for name, optim in self.optimizers.items():  # the lr of the coming step
+                    means["lr" if name == "main" else f"lr_{name}"] = optim.optimizer.param_groups[0]["lr"]
+                if self.stage_list:
+                    means["stage"] = float(self.stage_index)
                 self._log("train", means)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in means.items() if k in ("loss", "recon", "kl")})
-                sums, count, started = {}, 0, time.perf_counter()
+                sums, counts, steps, started = {}, {}, 0, time.perf_counter()
             if self.step % train.eval_every == 0 or done:
                 last_val = self.validate()
+                self._check_finite("val", last_val)
                 self._log("val", last_val)
                 time_limited = out_of_time and self.step < train.steps
-                save_checkpoint(
-                    checkpoint_path(self.run_dir),
-                    self.model,
-                    self.optimizers,
-                    self.spec,
-                    self.step,
-                    time_limited,
-                )
-                self.last_checkpoint_step = self.step
+                self._save(last_val, time_limited)
                 self.model.train()
                 if time_limited:
                     print(
-                        f"stopped at step {self.step} of {train.steps}: train.max_minutes={train.max_minutes}"
+                        f"stopped at step {self.step} of {train.steps}: "
+                        f"train.max_minutes={train.max_minutes}"
                     )
-                    break
-        bar.close()
-        return last_val
+                    return last_val, True
+        return last_val, False
 
-    def _check_finite(self, means: dict[str, float]):
-        if not math.isfinite(means.get("loss", 0.0)):
-            kept = (
-                f"the last good checkpoint (step {self.last_checkpoint_step}) is kept at "
-                f"{checkpoint_path(self.run_dir)}"
-                if self.last_checkpoint_step is not None
-                else "no checkpoint had been written yet"
+    def _save(self, val: dict[str, float], time_limited: bool):
+        """Write last.pt; with train.keep_best also best.pt when the validation value improved."""
+        improved = False
+        if self.spec.train.keep_best:
+            metric = self.model.validation_metric
+            if metric not in val:
+                raise ConfigError(
+                    f"train.keep_best needs the validation value {metric!r}, which {self.spec.model} "
+                    f"does not report (it reports: {', '.join(val)})"
+                )
+            if self.best is None or val[metric] < self.best["value"]:
+                self.best = {"metric": metric, "value": float(val[metric]), "step": self.step}
+                improved = True
+        stage = self.stage_list[self.stage_index].name if self.stage_list else None
+        path = checkpoint_path(self.run_dir)
+        save_checkpoint(
+            path,
+            self.model,
+            self.all_optimizers,
+            self.spec,
+            self.step,
+            time_limited,
+            extra={"stage": self.stage_index, "stage_name": stage, "best": self.best},
+        )
+        self.last_checkpoint_step = self.step
+        if improved:
+            copy_checkpoint(path, checkpoint_path(self.run_dir, "best"))
+
+    def _check_finite(self, split: str, means: dict[str, float]):
+        bad = {name: value for name, value in means.items() if not math.isfinite(value)}
+        if not bad:
+            self._seen_finite = True
+            return
+        terms = ", ".join(f"{name}={value}" for name, value in bad.items())
+        where = (
+            f"within the {self.spec.train.log_every} steps before step {self.step}"
+            if split == "train"
+            else f"on the validation clips at step {self.step}"
+        )
+        kept = (
+            f"the last good checkpoint (step {self.last_checkpoint_step}) is kept at "
+            f"{checkpoint_path(self.run_dir)}"
+            if self.last_checkpoint_step is not None
+            else "no checkpoint had been written yet"
+        )
+        if self._seen_finite:
+            hint = "Try a lower train.lr or train.grad_clip=5."
+        else:
+            settings = [
+                f"model.{key}={value}"
+                for key, value in to_dict(self.spec.model_config).items()
+                if isinstance(value, float) and not math.isfinite(value)
+            ]
+            cause = f"{', '.join(settings)} is not finite" if settings else "check the model.* values"
+            hint = (
+                "It was not finite from the first logged steps, so the model's settings may be "
+                f"the cause ({cause})."
             )
-            raise TrainingDiverged(
-                f"loss became {means['loss']} within the {self.spec.train.log_every} steps before "
-                f"step {self.step}; {kept}. Try a lower train.lr or train.grad_clip=5."
-            )
+        raise TrainingDiverged(f"{split} {terms} {where}; {kept}. {hint}")
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean loss terms and reconstruction MSE on the first eval_batches of the val split."""
-        from ..metrics import mse  # noqa: PLC0415
+        """`model.validation_step` averaged over the clips of the first eval_batches of the val split.
 
+        A value missing from some batches is averaged over the clips of the batches that gave it.
+        """
         train = self.spec.train
         self.model.eval()
         sums: dict[str, float] = {}
-        n = min(len(self.val_data), train.eval_batches * train.batch_size)
+        weights: dict[str, int] = {}
+        n = min(len(self.val_data), train.eval_batches * self.batch_size)
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            for start in range(0, n, train.batch_size):
-                batch = self.val_data.batch(range(start, min(n, start + train.batch_size)))
+            for start in range(0, n, self.batch_size):
+                batch = self.val_data.batch(range(start, min(n, start + self.batch_size)))
                 batch = to_device(batch, self.device)
-                out = self.model.loss(batch, self.step)
-                terms = {"loss": out.loss, **out.terms}
-                if "reconstruct" in self.model.capabilities:
-                    recon = self.model.reconstruct(batch["video"])
-                    terms["mse"] = mse(recon, batch["video"]).mean()
+                terms = self.model.validation_step(batch, self.step)
                 weight = batch["video"].shape[0]
                 for name, value in terms.items():
                     sums[name] = sums.get(name, 0.0) + float(value) * weight
-        return {name: total / max(n, 1) for name, total in sums.items()}
+                    weights[name] = weights.get(name, 0) + weight
+        return {name: total / weights[name] for name, total in sums.items()}

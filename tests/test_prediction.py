@@ -1,0 +1,82 @@
+"""predict / predict_chunks and the streaming best-of-N prediction protocol."""
+
+import pytest
+import torch
+from tiny_models import TinyConfig, TinyTwoOptimizer, registered
+
+from vidis.eval.prediction import BestOfN, evaluate_prediction, prediction_test_set, score_samples
+from vidis.metrics import mse, ssim
+from vidis.train.spec import make_spec
+from vidis.train.trainer import Trainer
+
+
+@pytest.fixture
+def predictor():
+    model = TinyTwoOptimizer(TinyConfig(predict_noise=0.3), (4, 1, 32, 32)).eval()
+    model.name = "tiny_two"
+    return model
+
+
+@pytest.fixture
+def clips():
+    return torch.rand(3, 6, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+
+
+def test_predict_is_reproducible_with_a_seeded_generator(predictor, clips):
+    context = clips[:, :2]
+    first = predictor.predict(context, 5, 4, generator=torch.Generator().manual_seed(3))
+    again = predictor.predict(context, 5, 4, generator=torch.Generator().manual_seed(3))
+    other = predictor.predict(context, 5, 4, generator=torch.Generator().manual_seed(4))
+    assert first.shape == (4, 3, 5, 1, 32, 32)
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    chunks = list(predictor.predict_chunks(context, 5, 7, chunk_size=3, generator=torch.Generator()))
+    assert [c.shape[0] for c in chunks] == [3, 3, 1]
+
+
+def test_streamed_best_of_n_equals_best_of_n_on_all_samples(predictor, clips):
+    context, future = clips[:, :2], clips[:, 2:]
+    generator = torch.Generator().manual_seed(1)
+    chunks = list(predictor.predict_chunks(context, 4, 10, chunk_size=3, generator=generator))
+    streamed = score_samples(iter(chunks), future)
+
+    samples = torch.cat(chunks)  # (10, B, T, C, H, W): all at once, for the reference
+    n = samples.shape[0]
+    all_ssim = ssim(samples.flatten(0, 1), future.repeat(n, 1, 1, 1, 1)).view(n, 3, 4)  # (N, B, T)
+    all_mse = mse(samples.flatten(0, 1), future.repeat(n, 1, 1, 1, 1)).view(n, 3, 4)
+    best_ssim = all_ssim.mean(2).argmax(0)  # (B,)
+    best_mse = all_mse.mean(2).argmin(0)
+    clip = torch.arange(3)
+    assert torch.equal(streamed["best_ssim_index"], best_ssim)
+    assert torch.equal(streamed["best_mse_index"], best_mse)
+    assert torch.allclose(streamed["best_ssim"], all_ssim[best_ssim, clip])
+    assert torch.allclose(streamed["best_mse"], all_mse[best_mse, clip])
+    assert torch.allclose(streamed["mean_ssim"], all_ssim.mean(0))
+    assert torch.allclose(streamed["mean_mse_clip"], all_mse.mean((0, 2)))
+    assert (streamed["best_ssim_clip"] >= streamed["mean_ssim_clip"]).all()
+
+
+def test_a_sample_equal_to_the_future_is_the_best(clips):
+    future = clips[:, 2:]
+    noise = torch.rand(4, *future.shape, generator=torch.Generator().manual_seed(2))
+    noise[2, 1] = future[1]  # sample 2 of clip 1 is exact
+    scores = BestOfN(future)
+    scores.update(noise[:3])
+    scores.update(noise[3:])
+    out = scores.compute()
+    assert out["best_mse_index"][1] == 2 and out["best_mse_clip"][1] == 0
+    assert out["best_ssim_index"][1] == 2 and out["best_ssim_clip"][1] == pytest.approx(1.0)
+
+
+def test_evaluate_prediction_beyond_the_training_clip_length(tmp_path):
+    with registered(tiny_two=TinyTwoOptimizer):
+        spec = make_spec("tiny_two", preset="smoke", overrides={"train": {"steps": 2}})
+        Trainer(spec, tmp_path, progress=False)  # writes the run folder's config.json
+        assert spec.data_config.num_frames == 4
+        test = prediction_test_set(tmp_path, num_frames=9)  # context 2 + horizon 7 > 4 trained frames
+        model = TinyTwoOptimizer(spec.model_config, (4, 1, 32, 32))
+        model.name = "tiny_two"
+        args = dict(context_frames=2, num_samples=5, num_clips=4, batch_size=2, chunk_size=2, seed=1)
+        out = evaluate_prediction(model, test, **args)
+        assert out["horizon"] == 7 and out["num_clips"] == 4 and len(out["per_frame"]["best_ssim"]) == 7
+        assert out["best_mse"] <= out["mean_mse"] and out["best_ssim"] >= out["mean_ssim"]
+        assert evaluate_prediction(model, test, **args) == out  # seeded: the same numbers
