@@ -13,7 +13,7 @@ frame features, which are then decoded by a CNN."
   state decoded by `nn.ConvDecoder` into a frame's logits (no z concatenation: the text
   says only that the LSTM generates frame features that a CNN decodes).
 - loss: BCE on logits summed over pixels and frames, averaged over clips, + beta_t * KL
-  (paper 000 eqs. 20-22 with a single latent).
+  (paper 000 eqs. 20-22 with a single latent); z sampled in train mode, the mean in eval mode.
 
 Latents for probing and swaps: content = the first half of z, motion = the second half,
 as the paper's evaluation does. The split is arbitrary: nothing in the model makes one half
@@ -22,7 +22,7 @@ a probe on either half measures where the training happened to put information.
 
 Parameters: ours 9,516,609 at the `paper` preset vs the paper's 10,441,857 (Table 1). The
 paper's public code gives the table's number exactly, with 2-layer LSTMs; module by module
-(ours -> public code):
+(ours at `paper` -> public code, which `paper-code` builds):
 
     frame CNN             690,080 -> 2,787,264  + linear 4096 -> 512 (+ LeakyReLU)
     BiLSTM              4,327,424 -> 3,153,920  2 layers of 256 per direction on 512 inputs
@@ -34,8 +34,9 @@ paper's public code gives the table's number exactly, with 2-layer LSTMs; module
     decoder CNN         2,790,561 -> 2,790,337  no conv biases before BatchNorm
 
 **`paper-code`: the paper's public code** (m3hmetkoc/disentangled-VAE, commit 8d7b2fe;
-`models/lstm_vae.py` there, configured by `configs/lstm_simple.json`, the only LSTM config
-with the 0.25 free bits of the issue and 12,000 clips). It builds the public network exactly,
+`models/lstm_vae.py` there, configured by `configs/lstm_simple.json`, the LSTM twin of the
+dvae's `disentangled_simple.json`: 12,000 clips, free bits 0.25; the other 2-layer config,
+`lstm_vae.json`, uses 15,000 clips, KL weight 0.5 and free bits 0.3). It builds the public network exactly,
 10,441,857 parameters (`figures/comparison_results.json`, Table 1): the module list above,
 with LeakyReLU(0.2) and no conv biases before BatchNorm (`block_style="code"`), and trains
 as that config and `training/trainer.py` do:
