@@ -20,32 +20,71 @@ construction:
 
 Loss (eqs. 20-22): BCE on logits summed over pixels and frames, averaged over clips, plus
 beta_t * (KL_c + KL_m) against N(0, I) priors, beta_t rising linearly from 0 to `beta` over
-`kl_anneal_steps` (section 3.7's KL annealing).
+`kl_anneal_steps` (section 3.7's KL annealing). Latents are sampled in train mode and are the
+posterior means in eval mode (never decided by grad mode).
 
-Paper text vs the paper's public code (preset `paper-code`): the public code's decoder LSTM
-is 256 wide and followed by a linear layer (+ LeakyReLU 0.2) to 512 features, it is trained
-with beta = 0.4 fixed from the first step and gradients clipped at norm 5.
-`decoder_lstm_hidden=256` reproduces the 256-wide LSTM + linear 256 -> 512; the rest of the
-architecture stays the paper text's.
+Presets `smoke`, `small`, `paper` follow the text (`paper`: section 3.6). Parameters at
+`paper`: 7,461,457, against Table 1's 12,934,625, which is what the public code builds.
 
-Parameters: ours 7,461,457 at the `paper` preset vs the paper's 12,934,625 (Table 1). The
-paper's public code gives the table's number exactly; module by module (ours -> public code):
+**`paper-code`: the paper's public code** (m3hmetkoc/disentangled-VAE, commit 8d7b2fe; files
+below are in that repository). It builds the public network exactly, 12,934,625 parameters
+(`figures/comparison_results.json`), and trains as `configs/disentangled_simple.json` and
+`training/trainer.py` do. Module by module (paper text -> public code):
 
-    content CNN + heads   1,738,912 -> 2,918,592  linear 4096 -> 512 (+ LeakyReLU) after the
-                                                  CNN, the heads read 512 features
+    content CNN + heads   1,738,912 -> 2,918,592  + linear 4096 -> 512 + LeakyReLU before the
+                                                  heads (encoders.py:43-46; content_features)
     motion CNN              369,680 -> 4,203,360  2 convolutions 16-32, then a linear
-                                                  32 x 16 x 16 = 8192 -> 512
-    motion BiLSTM           395,264 -> 1,576,960  256 per direction on 512 inputs (section
-                                                  3.6 says 128 per direction)
+                                                  32 x 16 x 16 = 8192 -> 512 (encoders.py:56-96)
+    motion BiLSTM           395,264 -> 1,576,960  256 per direction on 512 inputs (config
+                                                  lstm_hidden 256; the text: 128 per direction)
     motion heads             65,792 ->   131,328  read 512 features
     decoder LSTM          1,576,960 ->   789,760  (h_0, c_0) = two linears of [z_c; z_m]; a
-                                                  256-wide LSTM fed its own previous output
-                                                  (a learned first input); linear 256 -> 512
-    decoder CNN           3,314,849 -> 3,314,625  no conv biases before BatchNorm
+                                                  256-wide LSTM fed its own previous output from
+                                                  a learned first input; linear 256 -> 512 +
+                                                  LeakyReLU (decoders.py:196-269)
+    decoder CNN           3,314,849 -> 3,314,625  LeakyReLU after its first linear, no conv
+                                                  biases before BatchNorm (decoders.py:11-70)
 
-We keep the text's architecture (eqs. 9-19, 128 per direction). The `paper-code` preset
-takes from the public code only the decoder LSTM width and the training (beta 0.4 fixed,
-clipping at 5); its other differences above are not configurable here.
+Everywhere: LeakyReLU(0.2) instead of ReLU (`block_style="code"`). Training (text -> code):
+
+- KL weight: 0 -> 1 over 20 epochs -> 0.4 from the first step. The config's annealing
+  (`kl_start_epoch` 10, `warmup_epochs` 40) does not reach this model's loss:
+  `beta_content` = `beta_motion` = 0.4 are set, and `compute_loss` uses them in place of the
+  annealed `beta` (disentangled_vae.py:243-244, 261; trainer.py:156-167), which is only logged.
+- extra terms (disentangled_vae.py:263-280, weights from the config): 0.05 x the temporal
+  difference term (`nn.temporal_difference_loss`, on the decoder's probabilities) and
+  0.02 x the squared cross-correlation of z_c and z_m over the batch
+  (`nn.cross_correlation_penalty`, on the sampled latents), logged as `temporal` and
+  `independence`. No free bits: this loss has none (the config's `free_bits` reaches only
+  the baselines' loss, trainer.py:169-177).
+- Adam 3e-4 with L2 weight decay 1e-5 (trainer.py:56-61), gradient norm clipped at 5,
+  cosine learning-rate decay, batch 32, 100 epochs of 12,000 clips = 37,500 steps,
+  validation on all 1,200 validation clips once per epoch (375 steps) and the checkpoint of
+  the best validation loss kept (trainer.py:401-404; `train.keep_best`).
+
+What still differs from the public code, and why:
+
+- reconstruction: BCE on logits here, `F.binary_cross_entropy` on sigmoid probabilities
+  there (its log clamped at -100). They are the same function wherever the sigmoid does not
+  saturate in float32 (|logit| below about 16); logits are the numerically stable form.
+- learning rate: vidis's cosine decays each step to 0 over `train.steps`; the public
+  `CosineAnnealingLR(T_max=100, eta_min=1e-6)` steps once per epoch (trainer.py:96-101,
+  373-375). The two differ by less than one epoch's decrement and the final 1e-6.
+- data: vidis's Moving MNIST (real digits, disjoint train/test digit pools), not the public
+  generator (data/moving_mnist.py there); batches come from a fixed permutation per epoch
+  rather than a shuffling DataLoader.
+
+**A labelled departure from the paper: `content_encoder="pooled"`** (presets `smoke-pooled`,
+`small-pooled`, `paper-pooled`; the paper's encoder is `"mean_frame"`). For moving digits
+the time-averaged frame is a streak along each digit's path, so z_c can hold A's trajectory
+and a swap hands the decoder two conflicting paths (A's in z_c, B's in z_m). The pooled
+content encoder runs the content CNN on every frame, averages each frame's feature map over
+space (where a digit is, and so its path, is mostly averaged away), then the features over
+time, so z_c is still blind to frame order but sees each digit's shape at each instant
+rather than its smeared path. Cost: the content CNN runs T times instead of once; a training
+step of `small-pooled` is 1.77 GFLOP per clip against 1.03 for `small` (7.11 against 4.20
+at `paper`; `torch.utils.flop_counter.FlopCounterMode` over loss and backward, 20 frames).
+It is not the paper's model: results under these presets are vidis's, never the paper's.
 """
 
 from __future__ import annotations
@@ -56,34 +95,25 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..nn import ConvDecoder, ConvEncoder, bernoulli_vae_loss, gaussian_kl_standard, reparameterize
+from ..nn import (
+    ConvDecoder,
+    ConvEncoder,
+    LatentLSTM,
+    activation,
+    bernoulli_vae_loss,
+    check_style,
+    cross_correlation_penalty,
+    gaussian_kl_standard,
+    reparameterize,
+    temporal_difference_loss,
+)
+from ..nn.recurrent import LSTM_INPUTS
 from ..registry import register_model
 from ..train.schedules import linear_warmup
 from ..types import Latents, ModelOutput
 from .base import VideoModel
 
-
-class LatentLSTM(nn.Module):
-    """A latent fed at every step of an LSTM: z (B, D) -> hidden states (B, T, out_features).
-
-    lstm_hidden = 0: the LSTM is `out_features` wide (paper 000 eq. 17, d_t in R^512).
-    lstm_hidden > 0: an LSTM that wide, then a linear layer + LeakyReLU(0.2) to
-    `out_features` (the paper's public code: 256 -> 512).
-    """
-
-    def __init__(self, in_features: int, out_features: int, lstm_hidden: int = 0):
-        super().__init__()
-        width = lstm_hidden or out_features
-        self.lstm = nn.LSTM(in_features, width, batch_first=True)
-        if lstm_hidden:
-            self.project = nn.Sequential(nn.Linear(width, out_features), nn.LeakyReLU(0.2, True))
-        else:
-            self.project = nn.Identity()
-
-    def forward(self, z: torch.Tensor, num_frames: int) -> torch.Tensor:
-        steps = z[:, None].expand(-1, num_frames, -1)  # (B, T, D): the same input at every step
-        hidden, _ = self.lstm(steps)  # (B, T, width)
-        return self.project(hidden)  # (B, T, out_features)
+CONTENT_ENCODERS = ("mean_frame", "pooled")
 
 
 def check_positive(config, names: tuple[str, ...], model: str):
@@ -92,11 +122,13 @@ def check_positive(config, names: tuple[str, ...], model: str):
         values = value if isinstance(value, tuple) else (value,)
         if not values or min(values) < 1:
             raise ConfigError(f"{model}: model.{name} must be positive, got {value!r}")
-    if config.decoder_lstm_hidden < 0:
-        raise ConfigError(f"{model}: model.decoder_lstm_hidden must be >= 0, "
-                          f"got {config.decoder_lstm_hidden}")
-    if config.beta < 0 or config.kl_anneal_steps < 0:
-        raise ConfigError(f"{model}: model.beta and model.kl_anneal_steps must be >= 0")
+    for name in ("decoder_lstm_hidden", "beta", "kl_anneal_steps"):
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{model}: model.{name} must be >= 0, got {getattr(config, name)!r}")
+    check_style(config.block_style, "model.block_style")
+    if config.decoder_lstm_input not in LSTM_INPUTS:
+        raise ConfigError(f"{model}: model.decoder_lstm_input must be one of {', '.join(LSTM_INPUTS)}, "
+                          f"got {config.decoder_lstm_input!r}")
 
 
 @dataclass
@@ -111,22 +143,74 @@ class DVAEConfig:
     decoder_lstm_hidden: int = 0  # 0: the LSTM is decoder_hidden wide; >0: LSTM + linear
     beta: float = 1.0
     kl_anneal_steps: int = 0
+    # "mean_frame": the paper (eq. 9); "pooled": a labelled departure, see the module doc
+    content_encoder: str = "mean_frame"
+    content_features: int = 0  # >0: linear + activation to this width before the heads (public code)
+    block_style: str = "text"  # "text": ReLU, conv biases; "code": the public code's (nn/conv.py)
+    decoder_lstm_input: str = "latent"  # "latent": eq. 17; "feedback": the public code's (nn/recurrent.py)
+    temporal_weight: float = 0.0  # public code: 0.05 x nn.temporal_difference_loss
+    independence_weight: float = 0.0  # public code: 0.02 x nn.cross_correlation_penalty
 
     def validate(self):
         check_positive(self, ("content_dim", "motion_dim", "channels", "motion_channels",
                               "motion_features", "motion_hidden", "decoder_hidden"), "dvae")
+        if self.content_encoder not in CONTENT_ENCODERS:
+            raise ConfigError(f"dvae: model.content_encoder must be one of {', '.join(CONTENT_ENCODERS)}, "
+                              f"got {self.content_encoder!r}")
+        for name in ("content_features", "temporal_weight", "independence_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"dvae: model.{name} must be >= 0, got {getattr(self, name)!r}")
 
 
 # paper 000 section 3.6: batch 32, Adam 3e-4, 50 epochs of a fixed set of 10,000 clips
 # (15,625 steps), beta 0 -> 1 over the first 20 epochs (6,250 steps).
 PAPER_DATA = {"num_train": 10000}
 PAPER_TRAIN = {"steps": 15625, "batch_size": 32, "lr": 3e-4, "eval_every": 1250}
+
+
+def public_code_train(epochs: int, steps_per_epoch: int, val_clips: int, lr: float, grad_clip: float) -> dict:
+    """The public trainer's schedule in steps: Adam with L2 weight decay 1e-5, cosine decay,
+    validation on every validation clip once per epoch, the best-validation checkpoint kept."""
+    return {"steps": epochs * steps_per_epoch, "batch_size": 32, "lr": lr, "weight_decay": 1e-5,
+            "grad_clip": grad_clip, "lr_schedule": "cosine", "keep_best": True,
+            "eval_every": steps_per_epoch, "eval_batches": -(-val_clips // 32), "log_every": 25}
+
+
+# configs/disentangled_simple.json: 12,000 training and 1,200 validation clips, batch 32
+# (375 steps per epoch), 100 epochs, lr 3e-4, clipping 5.
+PAPER_CODE_DATA = {"num_train": 12000, "num_val": 1200}
+PAPER_CODE = {
+    "model": {"motion_channels": (16, 32), "motion_features": 512, "motion_hidden": 256,
+              "decoder_lstm_hidden": 256, "decoder_lstm_input": "feedback", "content_features": 512,
+              "block_style": "code", "beta": 0.4, "kl_anneal_steps": 0,
+              "temporal_weight": 0.05, "independence_weight": 0.02},
+    "data": PAPER_CODE_DATA,
+    "train": public_code_train(epochs=100, steps_per_epoch=375, val_clips=1200, lr=3e-4, grad_clip=5.0),
+}
 SMOKE = {
     "model": {"content_dim": 8, "motion_dim": 8, "channels": (4, 8, 8, 8), "motion_channels": (4, 4, 8, 8),
               "motion_features": 16, "motion_hidden": 8, "decoder_hidden": 16},
     "data": {"num_frames": 6},
     "train": {"steps": 4, "batch_size": 4, "eval_every": 2, "eval_batches": 1, "log_every": 1},
 }
+# ~10.5 minutes on a quiet 2-core CPU (89 clips/s, 3,500 steps, 2026-11-24; 7.4 with
+# --set train.amp=bf16 on a CPU with bf16 units), 2 digits, 20 frames. It gives blurry
+# digits that swaps move as the motion source does (judge: B's direction 0.31, grid
+# cell 0.43; 2,000 steps gave 0.24 and 0.33); identity is not readable, in swaps or in
+# reconstructions (judge: 1%). With 1 digit the content latent keeps the path (the
+# averaged frame shows it), so swaps follow the content source: keep 2 digits.
+SMALL = {
+    "model": {"content_dim": 32, "motion_dim": 32, "channels": (16, 32, 64, 128),
+              "motion_channels": (8, 16, 32, 32), "motion_features": 128,
+              "motion_hidden": 64, "decoder_hidden": 128, "kl_anneal_steps": 500},
+    "train": {"steps": 3500, "batch_size": 16, "lr": 1e-3, "eval_every": 500, "log_every": 25},
+}
+PAPER = {"model": {"kl_anneal_steps": 6250}, "data": PAPER_DATA, "train": PAPER_TRAIN}
+
+
+def pooled(preset: dict) -> dict:
+    """`preset` with the labelled departure: content from pooled per-frame features."""
+    return {**preset, "model": {**preset.get("model", {}), "content_encoder": "pooled"}}
 
 
 @register_model("dvae")
@@ -135,43 +219,37 @@ class DisentangledVideoVAE(VideoModel):
     capabilities = frozenset({"reconstruct", "swap", "interpolate", "generate"})
     presets = {
         "smoke": SMOKE,
-        # ~10.5 minutes on a quiet 2-core CPU (89 clips/s, 3,500 steps, 2026-11-24; 7.4 with
-        # --set train.amp=bf16 on a CPU with bf16 units), 2 digits, 20 frames. It gives blurry
-        # digits that swaps move as the motion source does (judge: B's direction 0.31, grid
-        # cell 0.43; 2,000 steps gave 0.24 and 0.33); identity is not readable, in swaps or in
-        # reconstructions (judge: 1%). With 1 digit the content latent keeps the path (the
-        # averaged frame shows it), so swaps follow the content source: keep 2 digits.
-        "small": {"model": {"content_dim": 32, "motion_dim": 32, "channels": (16, 32, 64, 128),
-                            "motion_channels": (8, 16, 32, 32), "motion_features": 128,
-                            "motion_hidden": 64, "decoder_hidden": 128, "kl_anneal_steps": 500},
-                  "train": {"steps": 3500, "batch_size": 16, "lr": 1e-3, "eval_every": 500,
-                            "log_every": 25}},
-        "paper": {"model": {"kl_anneal_steps": 6250}, "data": PAPER_DATA, "train": PAPER_TRAIN},
-        # What the paper's public code does: 256-wide decoder LSTM + linear to 512, beta 0.4
-        # from the start, gradient norm clipped at 5.
-        "paper-code": {"model": {"decoder_lstm_hidden": 256, "beta": 0.4, "kl_anneal_steps": 0},
-                       "data": PAPER_DATA, "train": {**PAPER_TRAIN, "grad_clip": 5.0}},
+        "small": SMALL,
+        "paper": PAPER,
+        "paper-code": PAPER_CODE,
+        # not the paper: content from per-frame CNN features pooled over space and time
+        "smoke-pooled": pooled(SMOKE),
+        "small-pooled": pooled(SMALL),
+        "paper-pooled": pooled(PAPER),
     }
 
     def __init__(self, config: DVAEConfig, video_shape):
         super().__init__(config, video_shape)
         _, C, H, _ = video_shape
         c = config
-        # content encoder (eqs. 9-11)
-        self.content_encoder = ConvEncoder(C, c.channels, H)
+        # content encoder (eqs. 9-11); "pooled" runs it on every frame, pooled over space
+        self.content_encoder = ConvEncoder(C, c.channels, H, c.content_features, c.block_style,
+                                           pool=c.content_encoder == "pooled")
         self.content_mean = nn.Linear(self.content_encoder.out_features, c.content_dim)
         self.content_logvar = nn.Linear(self.content_encoder.out_features, c.content_dim)
         # motion encoder (eqs. 13-14): light CNN per difference frame, then a BiLSTM
-        motion_cnn = ConvEncoder(C, c.motion_channels, H)
+        motion_cnn = ConvEncoder(C, c.motion_channels, H, style=c.block_style)
         self.motion_cnn = nn.Sequential(
-            motion_cnn, nn.Linear(motion_cnn.out_features, c.motion_features), nn.ReLU(True)
+            motion_cnn, nn.Linear(motion_cnn.out_features, c.motion_features), activation(c.block_style)
         )
         self.motion_lstm = nn.LSTM(c.motion_features, c.motion_hidden, batch_first=True, bidirectional=True)
         self.motion_mean = nn.Linear(2 * c.motion_hidden, c.motion_dim)
         self.motion_logvar = nn.Linear(2 * c.motion_hidden, c.motion_dim)
         # decoder (eqs. 17-19)
-        self.decoder_lstm = LatentLSTM(c.content_dim + c.motion_dim, c.decoder_hidden, c.decoder_lstm_hidden)
-        self.frame_decoder = ConvDecoder(c.decoder_hidden + c.content_dim, tuple(reversed(c.channels)), C, H)
+        self.decoder_lstm = LatentLSTM(c.content_dim + c.motion_dim, c.decoder_hidden, c.decoder_lstm_hidden,
+                                       input=c.decoder_lstm_input)
+        self.frame_decoder = ConvDecoder(c.decoder_hidden + c.content_dim, tuple(reversed(c.channels)), C, H,
+                                         c.block_style)
         # Convolution weights in channels_last: oneDNN then runs the (transposed) convolutions
         # channels_last, about 20% faster per training step on CPU; results are unchanged.
         self.to(memory_format=torch.channels_last)
@@ -183,11 +261,17 @@ class DisentangledVideoVAE(VideoModel):
                 f"dvae needs at least 2 frames (it encodes frame differences), got {tuple(video.shape)}"
             )
 
+    def content_features(self, video: torch.Tensor) -> torch.Tensor:
+        """video (B, T, C, H, W) -> the features the content heads read (B, F)."""
+        B, T = video.shape[:2]
+        if self.config.content_encoder == "pooled":  # the departure: every frame, pooled over space
+            return self.content_encoder(video.flatten(0, 1)).view(B, T, -1).mean(1)  # (B, F)
+        return self.content_encoder(video.mean(1))  # the mean frame (B, C, H, W), eq. 9
+
     def posterior(self, video: torch.Tensor):
         """video (B, T, C, H, W) -> (mu_c, logvar_c) (B, Jc) and (mu_m, logvar_m) (B, Jm)."""
         B, T = video.shape[:2]
-        mean_frame = video.mean(1)  # (B, C, H, W), eq. 9
-        content_features = self.content_encoder(mean_frame)  # (B, F)
+        content_features = self.content_features(video)  # (B, F)
         differences = video[:, 1:] - video[:, :-1]  # (B, T-1, C, H, W), eq. 13
         motion_features = self.motion_cnn(differences.flatten(0, 1)).view(B, T - 1, -1)  # (B, T-1, Fm)
         _, (final, _) = self.motion_lstm(motion_features)  # final: (2, B, Hm), forward and backward
@@ -222,12 +306,19 @@ class DisentangledVideoVAE(VideoModel):
     def loss(self, batch: dict, step: int) -> ModelOutput:
         video = batch["video"]  # (B, T, C, H, W)
         self.check(video)
+        c = self.config
         T = video.shape[1]
         (mean_c, logvar_c), (mean_m, logvar_m) = self.posterior(video)
-        content = reparameterize(mean_c, logvar_c)  # eq. 12
-        motion = reparameterize(mean_m, logvar_m)  # eq. 15
+        content = reparameterize(mean_c, logvar_c, sample=self.training)  # eq. 12
+        motion = reparameterize(mean_m, logvar_m, sample=self.training)  # eq. 15
         logits = self.decode_logits(content, motion, T)
         kls = {"kl_content": gaussian_kl_standard(mean_c, logvar_c),  # eq. 21
                "kl_motion": gaussian_kl_standard(mean_m, logvar_m)}
-        beta = self.config.beta * linear_warmup(step, self.config.kl_anneal_steps)
-        return bernoulli_vae_loss(logits, video, kls, beta)  # eqs. 20, 22
+        penalties = {}  # the public code's extra terms (paper-code), see the module doc
+        if c.temporal_weight > 0:
+            temporal = temporal_difference_loss(torch.sigmoid(logits), video)  # on probabilities
+            penalties["temporal"] = (c.temporal_weight, temporal)
+        if c.independence_weight > 0:
+            penalties["independence"] = (c.independence_weight, cross_correlation_penalty(content, motion))
+        beta = c.beta * linear_warmup(step, c.kl_anneal_steps)
+        return bernoulli_vae_loss(logits, video, kls, beta, penalties)  # eqs. 20, 22

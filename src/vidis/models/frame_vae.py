@@ -13,7 +13,35 @@ Bernoulli likelihood reconstructs each frame (BCE on logits, paper 000 eq. 5).
   z_t; content = mean over time of z_t, motion = z_t - content, and decode adds them back.
 
 Loss (paper 000 eq. 6): BCE summed over pixels and frames + beta * KL, averaged over clips;
-beta rises linearly from 0 over `kl_anneal_steps`.
+beta rises linearly from 0 over `kl_anneal_steps`. Latents are sampled in train mode and are
+the posterior means in eval mode.
+
+Parameters at `paper` (latent 128, the text's blocks): 2,956,609; Table 1 gives 4,791,681.
+
+**`paper-code`: the paper's public code** (m3hmetkoc/disentangled-VAE, commit 8d7b2fe,
+`models/baseline_vae.py`). It builds the public network exactly, 4,791,681 parameters
+(`figures/comparison_results.json`, Table 1): the frame CNN (LeakyReLU(0.2), no conv biases
+before BatchNorm: `block_style="code"`) then a linear 4096 -> 512 + LeakyReLU
+(`frame_features`), heads to a 256-wide latent, and a decoder from z alone (linear to
+256 x 4 x 4 + LeakyReLU, transposed convolutions). Its training follows
+`configs/medium_baseline.json`, the repository's only baseline config that builds this
+network (`small_baseline.json` is narrower) and, like the LSTM-VAE's, uses BCE and 0.25
+free bits; which config produced Table 1 is not recorded there. As that config and
+`training/trainer.py` do:
+
+- KL weight 0 for 10 epochs, then rising linearly to 0.4 over 35 epochs, changed once per
+  epoch (trainer.py:115-134); an epoch of 10,000 clips is 313 batches (the last of 16), so
+  `kl_anneal_start` 3,130, `kl_anneal_steps` 10,955, `kl_anneal_every` 313. Validation uses
+  the full 0.4 (trainer.py:243; `eval_at_full_beta`).
+- free bits 0.25 per latent dimension and clip (baseline_vae.py:231-237; `free_bits`);
+  logged `kl` is the clamped KL, `kl_raw` the plain one.
+- Adam 2e-4 with L2 weight decay 1e-5, gradient norm clipped at 3, cosine learning-rate decay,
+  100 epochs = 31,300 steps of 32 clips (vidis draws full batches, so this is 1,001,600
+  clips against the public 1,000,000), validation on all 1,000 validation clips once per
+  epoch, the best-validation checkpoint kept (`train.keep_best`).
+
+Still different: BCE on logits rather than on clamped sigmoid probabilities, the cosine decay
+per step to 0 rather than per epoch to 1e-6, and vidis's Moving MNIST (see dvae.py).
 """
 
 from __future__ import annotations
@@ -23,11 +51,19 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..nn import ConvDecoder, ConvEncoder, bernoulli_vae_loss, gaussian_kl_standard, reparameterize
+from ..errors import ConfigError
+from ..nn import (
+    ConvDecoder,
+    ConvEncoder,
+    annealed_beta,
+    bernoulli_vae_loss,
+    gaussian_kl_standard,
+    reparameterize,
+)
 from ..registry import register_model
-from ..train.schedules import linear_warmup
 from ..types import Latents, ModelOutput
 from .base import VideoModel
+from .dvae import public_code_train
 
 
 @dataclass
@@ -37,6 +73,25 @@ class FrameVAEConfig:
     beta: float = 1.0
     kl_anneal_steps: int = 0
     average_over_time: bool = True
+    # the public code's options (paper-code), see the module doc
+    frame_features: int = 0  # >0: linear + activation after the frame CNN, to this width
+    block_style: str = "text"  # "text": ReLU, conv biases; "code": the public code's (nn/conv.py)
+    free_bits: float = 0.0  # minimum KL per latent dimension and clip
+    kl_anneal_start: int = 0  # steps at KL weight 0 before the anneal
+    kl_anneal_every: int = 1  # the KL weight changes every this many steps
+    eval_at_full_beta: bool = False  # validation loss with the KL weight `beta`, not the annealed one
+
+    def validate(self):
+        for name in ("latent_dim", "kl_anneal_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"frame_vae: model.{name} must be positive, got {getattr(self, name)!r}")
+        if not self.channels or min(self.channels) < 1:
+            raise ConfigError(f"frame_vae: model.channels must be positive, got {self.channels!r}")
+        for name in ("beta", "kl_anneal_steps", "frame_features", "free_bits", "kl_anneal_start"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"frame_vae: model.{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.block_style not in ("text", "code"):
+            raise ConfigError(f"frame_vae: model.block_style must be text or code, got {self.block_style!r}")
 
 
 SMOKE = {
@@ -62,22 +117,25 @@ class FrameVAE(VideoModel):
             "data": {"num_train": 10000},
             "train": {"steps": 15625, "batch_size": 32, "lr": 3e-4, "eval_every": 1250},
         },
-        # the paper's public code trains with the KL weight fixed at 0.4 and gradient-norm
-        # clipping at 5; applied to the baseline too, so paper-code rows compare like with like
+        # the public code's network and configs/medium_baseline.json, see the module doc
         "paper-code": {
-            "model": {"beta": 0.4, "kl_anneal_steps": 0},
-            "data": {"num_train": 10000},
-            "train": {"steps": 15625, "batch_size": 32, "lr": 3e-4, "eval_every": 1250, "grad_clip": 5.0},
+            "model": {"latent_dim": 256, "frame_features": 512, "block_style": "code", "beta": 0.4,
+                      "kl_anneal_start": 3130, "kl_anneal_steps": 10955, "kl_anneal_every": 313,
+                      "free_bits": 0.25, "eval_at_full_beta": True},
+            "data": {"num_train": 10000, "num_val": 1000},
+            "train": public_code_train(epochs=100, steps_per_epoch=313, val_clips=1000, lr=2e-4,
+                                       grad_clip=3.0),
         },
     }
 
     def __init__(self, config: FrameVAEConfig, video_shape):
         super().__init__(config, video_shape)
         _, C, H, _ = video_shape
-        self.encoder = ConvEncoder(C, config.channels, H)
+        self.encoder = ConvEncoder(C, config.channels, H, config.frame_features, config.block_style)
         self.to_mean = nn.Linear(self.encoder.out_features, config.latent_dim)
         self.to_logvar = nn.Linear(self.encoder.out_features, config.latent_dim)
-        self.decoder = ConvDecoder(config.latent_dim, tuple(reversed(config.channels)), C, H)
+        self.decoder = ConvDecoder(config.latent_dim, tuple(reversed(config.channels)), C, H,
+                                   config.block_style)
 
     def posterior(self, video: torch.Tensor):
         B, T = video.shape[:2]
@@ -117,8 +175,15 @@ class FrameVAE(VideoModel):
     def loss(self, batch: dict, step: int) -> ModelOutput:
         video = batch["video"]  # (B, T, C, H, W)
         T = video.shape[1]
+        c = self.config
         mean, logvar, _ = self.posterior(video)
-        z = reparameterize(mean, logvar)
+        z = reparameterize(mean, logvar, sample=self.training)
         logits = self.decode_logits(z, T)
-        beta = self.config.beta * linear_warmup(step, self.config.kl_anneal_steps)
-        return bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar)}, beta)
+        if c.eval_at_full_beta and not self.training:
+            beta = c.beta
+        else:
+            beta = annealed_beta(c.beta, step, c.kl_anneal_steps, c.kl_anneal_start, c.kl_anneal_every)
+        out = bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar, c.free_bits)}, beta)
+        if c.free_bits > 0:
+            out.terms["kl_raw"] = gaussian_kl_standard(mean, logvar).detach().sum() / video.shape[0]
+        return out

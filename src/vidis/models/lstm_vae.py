@@ -13,7 +13,7 @@ frame features, which are then decoded by a CNN."
   state decoded by `nn.ConvDecoder` into a frame's logits (no z concatenation: the text
   says only that the LSTM generates frame features that a CNN decodes).
 - loss: BCE on logits summed over pixels and frames, averaged over clips, + beta_t * KL
-  (paper 000 eqs. 20-22 with a single latent).
+  (paper 000 eqs. 20-22 with a single latent); z sampled in train mode, the mean in eval mode.
 
 Latents for probing and swaps: content = the first half of z, motion = the second half,
 as the paper's evaluation does. The split is arbitrary: nothing in the model makes one half
@@ -22,7 +22,7 @@ a probe on either half measures where the training happened to put information.
 
 Parameters: ours 9,516,609 at the `paper` preset vs the paper's 10,441,857 (Table 1). The
 paper's public code gives the table's number exactly, with 2-layer LSTMs; module by module
-(ours -> public code):
+(ours at `paper` -> public code, which `paper-code` builds):
 
     frame CNN             690,080 -> 2,787,264  + linear 4096 -> 512 (+ LeakyReLU)
     BiLSTM              4,327,424 -> 3,153,920  2 layers of 256 per direction on 512 inputs
@@ -32,6 +32,29 @@ paper's public code gives the table's number exactly, with 2-layer LSTMs; module
                                                 linears, fed its own previous output;
                                                 linear 256 -> 512
     decoder CNN         2,790,561 -> 2,790,337  no conv biases before BatchNorm
+
+**`paper-code`: the paper's public code** (m3hmetkoc/disentangled-VAE, commit 8d7b2fe;
+`models/lstm_vae.py` there, configured by `configs/lstm_simple.json`, the LSTM twin of the
+dvae's `disentangled_simple.json`: 12,000 clips, free bits 0.25; the other 2-layer config,
+`lstm_vae.json`, uses 15,000 clips, KL weight 0.5 and free bits 0.3). It builds the public network exactly,
+10,441,857 parameters (`figures/comparison_results.json`, Table 1): the module list above,
+with LeakyReLU(0.2) and no conv biases before BatchNorm (`block_style="code"`), and trains
+as that config and `training/trainer.py` do:
+
+- KL weight 0 for 10 epochs, then rising linearly to 0.4 over 40 epochs, changed once per
+  epoch (trainer.py:115-134): `kl_anneal_start` 3,750, `kl_anneal_steps` 15,000,
+  `kl_anneal_every` 375 steps (12,000 clips / 32). Validation uses the full 0.4
+  (trainer.py:243; `eval_at_full_beta`), so the best checkpoint is chosen on one objective.
+- free bits: each latent dimension's KL raised to at least 0.25 per clip before the sum
+  (lstm_vae.py:191-197; `free_bits`); logged `kl` is that, `kl_raw` the plain KL.
+- Adam 3e-4 with L2 weight decay 1e-5, gradient norm clipped at 5, cosine learning-rate
+  decay, batch 32, 120 epochs of 12,000 clips = 45,000 steps, validation on all 1,200
+  validation clips once per epoch, the best-validation checkpoint kept (`train.keep_best`).
+  No temporal term: the config's weight is 0 and the trainer does not pass it (trainer.py:170-177).
+
+Still different from the public code: BCE on logits rather than on clamped sigmoid
+probabilities, the cosine decay per step to 0 rather than per epoch to 1e-6, and vidis's
+Moving MNIST (see dvae.py).
 
 The text gives neither the layer counts nor the widths of this baseline; we use the
 disentangled VAE's (section 3.6) so that the two differ only where the paper says they do.
@@ -45,12 +68,19 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..nn import ConvDecoder, ConvEncoder, bernoulli_vae_loss, gaussian_kl_standard, reparameterize
+from ..nn import (
+    ConvDecoder,
+    ConvEncoder,
+    LatentLSTM,
+    annealed_beta,
+    bernoulli_vae_loss,
+    gaussian_kl_standard,
+    reparameterize,
+)
 from ..registry import register_model
-from ..train.schedules import linear_warmup
 from ..types import Latents, ModelOutput
 from .base import VideoModel
-from .dvae import PAPER_DATA, PAPER_TRAIN, LatentLSTM, check_positive
+from .dvae import PAPER_CODE_DATA, PAPER_DATA, PAPER_TRAIN, check_positive, public_code_train
 
 
 @dataclass
@@ -62,9 +92,23 @@ class LSTMVAEConfig:
     decoder_lstm_hidden: int = 0  # 0: the LSTM is decoder_hidden wide; >0: LSTM + linear
     beta: float = 1.0
     kl_anneal_steps: int = 0
+    # the public code's options (paper-code), see the module doc
+    frame_features: int = 0  # >0: linear + activation after the frame CNN, to this width
+    encoder_layers: int = 1  # BiLSTM layers
+    decoder_layers: int = 1  # decoder LSTM layers
+    block_style: str = "text"  # "text": ReLU, conv biases; "code": the public code's (nn/conv.py)
+    decoder_lstm_input: str = "latent"  # "latent": z at every step; "feedback": nn/recurrent.py
+    free_bits: float = 0.0  # minimum KL per latent dimension and clip
+    kl_anneal_start: int = 0  # steps at KL weight 0 before the anneal
+    kl_anneal_every: int = 1  # the KL weight changes every this many steps
+    eval_at_full_beta: bool = False  # validation loss with the KL weight `beta`, not the annealed one
 
     def validate(self):
-        check_positive(self, ("latent_dim", "channels", "encoder_hidden", "decoder_hidden"), "lstm_vae")
+        check_positive(self, ("latent_dim", "channels", "encoder_hidden", "decoder_hidden",
+                              "encoder_layers", "decoder_layers", "kl_anneal_every"), "lstm_vae")
+        for name in ("frame_features", "free_bits", "kl_anneal_start"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"lstm_vae: model.{name} must be >= 0, got {getattr(self, name)!r}")
         if self.latent_dim % 2:
             raise ConfigError(f"lstm_vae: model.latent_dim must be even (content and motion halves), "
                               f"got {self.latent_dim}")
@@ -85,30 +129,39 @@ class LSTMVAE(VideoModel):
                             "log_every": 25}},
         # paper 000 section 3.6 (shared by all its models): see dvae.py.
         "paper": {"model": {"kl_anneal_steps": 6250}, "data": PAPER_DATA, "train": PAPER_TRAIN},
-        # The public code's training (beta 0.4 fixed, clip 5) and decoder width (256 -> 512).
-        "paper-code": {"model": {"decoder_lstm_hidden": 256, "beta": 0.4, "kl_anneal_steps": 0},
-                       "data": PAPER_DATA, "train": {**PAPER_TRAIN, "grad_clip": 5.0}},
+        # the public code's network and configs/lstm_simple.json, see the module doc
+        "paper-code": {
+            "model": {"frame_features": 512, "encoder_hidden": 256, "encoder_layers": 2,
+                      "decoder_lstm_hidden": 256, "decoder_layers": 2, "decoder_lstm_input": "feedback",
+                      "block_style": "code", "beta": 0.4, "kl_anneal_start": 3750,
+                      "kl_anneal_steps": 15000, "kl_anneal_every": 375, "free_bits": 0.25,
+                      "eval_at_full_beta": True},
+            "data": PAPER_CODE_DATA,
+            "train": public_code_train(epochs=120, steps_per_epoch=375, val_clips=1200, lr=3e-4,
+                                       grad_clip=5.0),
+        },
     }
 
     def __init__(self, config: LSTMVAEConfig, video_shape):
         super().__init__(config, video_shape)
         _, C, H, _ = video_shape
         c = config
-        self.frame_encoder = ConvEncoder(C, c.channels, H)
+        self.frame_encoder = ConvEncoder(C, c.channels, H, c.frame_features, c.block_style)
         self.encoder_lstm = nn.LSTM(self.frame_encoder.out_features, c.encoder_hidden,
-                                    batch_first=True, bidirectional=True)
+                                    num_layers=c.encoder_layers, batch_first=True, bidirectional=True)
         self.to_mean = nn.Linear(2 * c.encoder_hidden, c.latent_dim)
         self.to_logvar = nn.Linear(2 * c.encoder_hidden, c.latent_dim)
-        self.decoder_lstm = LatentLSTM(c.latent_dim, c.decoder_hidden, c.decoder_lstm_hidden)
-        self.frame_decoder = ConvDecoder(c.decoder_hidden, tuple(reversed(c.channels)), C, H)
+        self.decoder_lstm = LatentLSTM(c.latent_dim, c.decoder_hidden, c.decoder_lstm_hidden,
+                                       layers=c.decoder_layers, input=c.decoder_lstm_input)
+        self.frame_decoder = ConvDecoder(c.decoder_hidden, tuple(reversed(c.channels)), C, H, c.block_style)
         self.to(memory_format=torch.channels_last)  # faster convolutions on CPU, see dvae.py
 
     def posterior(self, video: torch.Tensor):
         """video (B, T, C, H, W) -> mean, logvar (B, latent_dim)."""
         B, T = video.shape[:2]
         features = self.frame_encoder(video.flatten(0, 1)).view(B, T, -1)  # (B, T, F)
-        _, (final, _) = self.encoder_lstm(features)  # final: (2, B, He), forward and backward
-        final = torch.cat([final[0], final[1]], dim=-1)  # (B, 2*He)
+        _, (final, _) = self.encoder_lstm(features)  # final: (2 * layers, B, He)
+        final = torch.cat([final[-2], final[-1]], dim=-1)  # (B, 2*He): the last layer, both directions
         return self.to_mean(final), self.to_logvar(final)
 
     def decode_logits(self, z: torch.Tensor, num_frames: int) -> torch.Tensor:
@@ -136,8 +189,15 @@ class LSTMVAE(VideoModel):
         video = batch["video"]  # (B, T, C, H, W)
         self.check(video)
         T = video.shape[1]
+        c = self.config
         mean, logvar = self.posterior(video)
-        z = reparameterize(mean, logvar)
+        z = reparameterize(mean, logvar, sample=self.training)
         logits = self.decode_logits(z, T)
-        beta = self.config.beta * linear_warmup(step, self.config.kl_anneal_steps)
-        return bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar)}, beta)
+        if c.eval_at_full_beta and not self.training:
+            beta = c.beta
+        else:
+            beta = annealed_beta(c.beta, step, c.kl_anneal_steps, c.kl_anneal_start, c.kl_anneal_every)
+        out = bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar, c.free_bits)}, beta)
+        if c.free_bits > 0:
+            out.terms["kl_raw"] = gaussian_kl_standard(mean, logvar).detach().sum() / video.shape[0]
+        return out
