@@ -36,7 +36,7 @@ def test_list_params_counts_every_preset_as_a_built_model(capsys):
     for name, cls in MODELS.items():
         counts = parameter_counts(cls)
         assert set(counts) == set(cls.presets)
-        for preset, (count, shape) in counts.items():
+        for count, _shape in counts.values():
             assert f"{count:,}" in out
         # the meta-device count equals the count of the model built for real
         spec = make_spec(name, preset="smoke")
@@ -84,7 +84,9 @@ def test_train_eval_reconstruct_report(tmp_path, capsys):
     assert "resuming from step 3 of 4" in capsys.readouterr().out
     assert json.loads((run / "config.json").read_text())["train"]["steps"] == 4
     # metrics of step 3 are dropped by an evaluation at step 4 that does not recompute them
-    assert main(["eval", str(run), "--num-clips", "4", "--device", "cpu", "--protocol", "reconstruction"]) == 0
+    assert (
+        main(["eval", str(run), "--num-clips", "4", "--device", "cpu", "--protocol", "reconstruction"]) == 0
+    )
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["step"] == 4 and "probes" not in metrics and metrics["step"] == 4
     assert "dropped from metrics.json" in capsys.readouterr().out
@@ -98,7 +100,9 @@ def test_data_preview_writes_a_gif_and_a_png(tmp_path, capsys, name):
     out = tmp_path / name
     assert main(["data", "preview", "--num", "2", "--set", "data.num_frames=4", "--out", str(out)]) == 0
     gif, png = tmp_path / "p.gif", tmp_path / "p.png"
-    assert gif.read_bytes()[:3] == b"GIF" and png.read_bytes()[:4] == b"\x89PNG"  # neither overwrote the other
+    assert (
+        gif.read_bytes()[:3] == b"GIF" and png.read_bytes()[:4] == b"\x89PNG"
+    )  # neither overwrote the other
     assert "digit0=" in capsys.readouterr().out
 
 
@@ -176,7 +180,9 @@ def test_a_preset_the_model_declares_is_accepted(tmp_path, monkeypatch):
     extra = {"tiny": {**smoke, "train": {**smoke["train"], "steps": 1, "eval_every": 1}}}
     monkeypatch.setattr(FrameVAE, "presets", {**FrameVAE.presets, **extra})
     run = tmp_path / "run"
-    assert main(["train", "--model", "frame_vae", "--preset", "tiny", "--out", str(run), "--no-progress"]) == 0
+    assert (
+        main(["train", "--model", "frame_vae", "--preset", "tiny", "--out", str(run), "--no-progress"]) == 0
+    )
     assert json.loads((run / "config.json").read_text())["preset"] == "tiny"
 
 

@@ -89,14 +89,12 @@ def select_protocols(model, dataset, names: list[str] | None = None, judge: bool
     chosen, skipped = [], {}
     for name, protocol in PROTOCOLS.items():
         ok, reason = protocol.applies(model, dataset)
-        if protocol.judged and not judge:
-            if ok:
-                skipped[name] = "judged: add --judge"
-            continue
-        if ok:
-            chosen.append(protocol)
-        else:
+        if not ok:
             skipped[name] = reason
+        elif protocol.judged and not judge:
+            skipped[name] = "judged: add --judge"
+        else:
+            chosen.append(protocol)
     return chosen, skipped
 
 
