@@ -265,7 +265,8 @@ def _fit(trainer, run_dir: Path) -> int:
         if saved is None:
             raise Interrupted(
                 f"interrupted at step {trainer.step} before the first checkpoint (step "
-                f"{trainer.spec.train.eval_every}); nothing was saved: start again with --overwrite"
+                f"{trainer.spec.train.eval_every}); nothing was saved: start again with "
+                f"--out {run_dir} --overwrite"
             ) from None
         raise Interrupted(
             f"interrupted at step {trainer.step}; last saved step {saved} ({checkpoint_path(run_dir)}); "
