@@ -217,9 +217,7 @@ if not torch.cuda.is_available():
     CASES.append((command("eval", "RUN", "--device", "cuda"), "--device cuda: no CUDA device"))
 
 
-@pytest.mark.parametrize(
-    "make_case, message", CASES, ids=[f"{i}-{c[1][:30]}" for i, c in enumerate(CASES)]
-)
+@pytest.mark.parametrize("make_case, message", CASES, ids=[f"{i}-{c[1][:30]}" for i, c in enumerate(CASES)])
 def test_error_is_one_line(make_case, message, trained, tmp_path, capsys, monkeypatch):
     import vidis.cli
 
