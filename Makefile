@@ -10,10 +10,12 @@ RUN ?= runs/demo
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml scripts/install_torch.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# The CPU build of torch first: a bare `torch` requirement would pull CUDA packages.
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	# torch first, the build that suits this machine (scripts/install_torch.py says which and why:
+	# CPU wheels from PyTorch's CPU index on Linux without an NVIDIA GPU, where a bare `torch`
+	# would pull about 3 GB of CUDA packages; VIDIS_TORCH_INDEX=cpu|default|URL overrides it).
+	$(BIN)/python scripts/install_torch.py
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 

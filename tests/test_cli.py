@@ -1,5 +1,6 @@
 """End to end through the CLI: what a user types, what they get, and one-line errors."""
 
+import argparse
 import json
 import subprocess
 import sys
@@ -17,6 +18,31 @@ def test_list_names_models_datasets_presets(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "frame_vae" in out and "moving_mnist" in out and "smoke" in out
+    assert "shared/papers" not in out  # no reference to a file the package does not ship
+    for line in out.splitlines():  # presets get their own line: they never run into a description
+        assert "presets:" not in line or line.strip().startswith("presets:")
+    assert "gt_swaps" in out and "reconstruction" in out  # the eval protocols
+
+
+def test_list_params_counts_every_preset_as_a_built_model(capsys):
+    import torch
+
+    from vidis.cli import parameter_counts
+    from vidis.registry import MODELS
+    from vidis.train.spec import build_model, make_spec
+
+    assert main(["list", "--params"]) == 0
+    out = capsys.readouterr().out
+    for name, cls in MODELS.items():
+        counts = parameter_counts(cls)
+        assert set(counts) == set(cls.presets)
+        for count, _shape in counts.values():
+            assert f"{count:,}" in out
+        # the meta-device count equals the count of the model built for real
+        spec = make_spec(name, preset="smoke")
+        torch.manual_seed(0)
+        real = build_model(spec, counts["smoke"][1]).num_parameters()
+        assert counts["smoke"][0] == real
 
 
 def test_train_eval_reconstruct_report(tmp_path, capsys):
@@ -47,18 +73,36 @@ def test_train_eval_reconstruct_report(tmp_path, capsys):
     assert metrics["test"]["num_clips"] == 8
     html = (run / "report.html").read_text()
     assert "reconstruction.gif" in html and "ssim" in html
-    # resume a finished run for more steps
+    assert metrics["test"]["step"] == 3 and metrics["test"]["checkpoint"] == "last"
+    assert metrics["probes"]["step"] == 3 and "digit0_from_content" in metrics["probes"]
+    # a finished run says so and does nothing
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert "already complete at step 3 (train.steps=3): nothing to do" in capsys.readouterr().out
+    # resume a finished run for more steps: the new train.steps is the run's configuration now
     assert main(["train", "--resume", str(run), "--no-progress", "--set", "train.steps=4"]) == 0
-    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 3  # config kept
+    assert "resuming from step 3 of 4" in capsys.readouterr().out
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 4
+    # metrics of step 3 are dropped by an evaluation at step 4 that does not recompute them
+    assert (
+        main(["eval", str(run), "--num-clips", "4", "--device", "cpu", "--protocol", "reconstruction"]) == 0
+    )
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["step"] == 4 and "probes" not in metrics and metrics["step"] == 4
+    assert "dropped from metrics.json" in capsys.readouterr().out
     # an existing run is not overwritten by accident
     assert main(["train", "--model", "frame_vae", "--preset", "smoke", "--out", str(run)]) == 2
     assert "already holds a run" in capsys.readouterr().err
 
 
-def test_data_preview(tmp_path, capsys):
-    out = tmp_path / "p.gif"
+@pytest.mark.parametrize("name", ["p.gif", "p.png", "p"])
+def test_data_preview_writes_a_gif_and_a_png(tmp_path, capsys, name):
+    out = tmp_path / name
     assert main(["data", "preview", "--num", "2", "--set", "data.num_frames=4", "--out", str(out)]) == 0
-    assert out.exists() and out.with_suffix(".png").exists()
+    gif, png = tmp_path / "p.gif", tmp_path / "p.png"
+    assert (
+        gif.read_bytes()[:3] == b"GIF" and png.read_bytes()[:4] == b"\x89PNG"
+    )  # neither overwrote the other
     assert "digit0=" in capsys.readouterr().out
 
 
@@ -79,7 +123,7 @@ def test_data_preview(tmp_path, capsys):
             "--set key must start with",
         ),
         (["train", "--model", "frame_vae", "--preset", "smoke"], "--out RUN_DIR"),
-        (["eval", "/no/such/run"], "not a vidis run folder"),
+        (["eval", "/no/such/run"], "/no/such/run does not exist"),
         (["data", "preview", "--data", "cifar"], "unknown dataset 'cifar'"),
         (["data", "preview", "--set", "data.num_digits=0"], "num_digits must be >= 1"),
     ],
@@ -93,9 +137,53 @@ def test_bad_arguments_give_one_clear_line(args, message):
 
 
 def test_argparse_errors_are_one_line():
-    result = run_cli("train", "--preset", "huge")
+    result = run_cli("eval", "run", "--checkpoint", "middle")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "invalid choice" in result.stderr
+
+
+def test_every_option_has_help_and_train_help_shows_defaults():
+    from vidis.cli import build_parser
+
+    parser = build_parser()
+
+    def parsers(p):
+        yield p
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from parsers(child)
+
+    for p in parsers(parser):
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):  # each subcommand has help
+                assert all(choice.help for choice in action._choices_actions), p.prog
+            else:
+                assert action.help, f"{p.prog} {action.option_strings or action.dest} has no help"
+    train = parser._subparsers._group_actions[0].choices["train"].format_help()
+    assert "(default: small)" in train
+    eval_help = parser._subparsers._group_actions[0].choices["eval"].format_help()
+    assert "(default: 1000)" in " ".join(eval_help.split())
+
+
+@pytest.mark.parametrize("preset", ["huge", "paper-kth"])
+def test_preset_must_be_one_the_model_declares(preset, capsys):
+    assert main(["train", "--model", "dvae", "--preset", preset, "--out", "unused"]) == 2
+    err = capsys.readouterr().err
+    assert f"dvae has no preset {preset!r}" in err and "smoke, small" in err
+
+
+def test_a_preset_the_model_declares_is_accepted(tmp_path, monkeypatch):
+    from vidis.models.frame_vae import FrameVAE
+
+    smoke = FrameVAE.presets["smoke"]
+    extra = {"tiny": {**smoke, "train": {**smoke["train"], "steps": 1, "eval_every": 1}}}
+    monkeypatch.setattr(FrameVAE, "presets", {**FrameVAE.presets, **extra})
+    run = tmp_path / "run"
+    assert (
+        main(["train", "--model", "frame_vae", "--preset", "tiny", "--out", str(run), "--no-progress"]) == 0
+    )
+    assert json.loads((run / "config.json").read_text())["preset"] == "tiny"
 
 
 def test_swap_interpolate_and_judged_eval(tmp_path, capsys):
@@ -135,7 +223,10 @@ def test_swap_interpolate_and_judged_eval(tmp_path, capsys):
     assert "overall_disentanglement" in metrics["disentanglement"]
     html = (run / "report.html").read_text()
     assert html.index("swap.gif") < html.index("Metrics: test") and "Judge on swaps" in html
-    assert main(["swap", str(run), "--num", "0"]) == 2
+    assert "judge on swaps" in capsys.readouterr().out  # a short table, not JSON
+    with pytest.raises(SystemExit) as exit:
+        main(["swap", str(run), "--num", "0"])
+    assert exit.value.code == 2
 
 
 def test_reproduce_paper000_smoke(tmp_path):

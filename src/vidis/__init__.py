@@ -4,7 +4,12 @@ __version__ = "0.1.0"
 
 
 def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
-    """Load the trained model of a run folder, in eval mode."""
+    """Load the trained model of a run folder, in eval mode.
+
+    checkpoint: "last", or "best" (the lowest validation loss) for runs trained with
+    train.keep_best. A missing run, a folder without config.json or a damaged checkpoint raises a
+    VidisError that names the path.
+    """
     from .train.checkpoint import load_model as _load
 
     return _load(run_dir, checkpoint=checkpoint, device=device)

@@ -1,40 +1,137 @@
 """The `vidis` command line: one plain function per subcommand.
 
-Errors caused by the user's input print one line (`vidis: error: ...`) and exit with 2.
+Errors caused by the user's input print one line (`vidis: error: ...`) and exit with 2; Ctrl-C
+exits with 130 and says what was saved; any other exception is a bug in vidis and prints one
+line too (exit 1). Set VIDIS_DEBUG=1 to get the traceback of any of them instead.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import re
 import sys
 from pathlib import Path
 
-from .errors import VidisError
-from .models.base import PRESETS as PRESET_CHOICES
+from .errors import ConfigError, Interrupted, RunFolderError, VidisError
+
+DEFAULT_PRESET = "small"
+DEVICES = ("auto", "cpu", "cuda")
 
 
-def _device(name: str) -> str:
-    from .train.trainer import pick_device
+def _preset_names() -> list[str]:
+    try:
+        from .models.base import preset_names  # noqa: PLC0415  (every preset any model declares)
 
+        return list(preset_names())
+    except ImportError:
+        from .models.base import PRESETS  # noqa: PLC0415
+
+        return list(PRESETS)
+
+
+def _device(name: str, flag: str = "--device") -> str:
+    import torch  # noqa: PLC0415
+
+    from .train.trainer import pick_device  # noqa: PLC0415
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"{flag} cuda: no CUDA device is available here; use {flag} cpu (or auto)")
     return str(pick_device(name))
 
 
+def _at_least(low: int):
+    """An argparse type: an integer >= low (argparse prints the error as one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def _summary(cls) -> str:
+    """First line of a class's module docstring, without references to files that do not ship."""
+    module = sys.modules.get(cls.__module__)
+    line = ((module and module.__doc__) or cls.__doc__ or "").strip().split("\n")[0]
+    line = re.sub(r"`[^`]*/[^`]*`(,\s*)?", "", line)  # `shared/papers/...txt`: outside the package
+    line = re.sub(r"\s*\(\s*\)", "", line)
+    return re.sub(r"\(\s+", "(", line).strip()
+
+
 def cmd_list(args) -> int:
-    from .models.base import PRESETS
-    from .registry import DATASETS, MODELS, _load_all
+    from .eval.protocols import PROTOCOLS  # noqa: PLC0415
+    from .registry import DATASETS, MODELS, _load_all  # noqa: PLC0415
 
     _load_all()
+    width = max(map(len, [*MODELS, *DATASETS])) + 2
     print("models:")
     for name, cls in sorted(MODELS.items()):
-        doc = (cls.__module__ and sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
-        print(f"  {name:<14} presets: {', '.join(cls.presets):<22} {doc}")
+        print(f"  {name:<{width}}{_summary(cls)}")
+        print(f"  {'':<{width}}presets: {', '.join(cls.presets)}")
     print("datasets:")
     for name, cls in sorted(DATASETS.items()):
-        doc = (sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
-        print(f"  {name:<18} {doc}")
-    print(f"presets: {', '.join(PRESETS)}")
+        print(f"  {name:<{width}}{_summary(cls)}")
+    print("eval protocols (vidis eval RUN --protocol NAME):")
+    for name, protocol in PROTOCOLS.items():
+        judged = " (judged: also run by --judge)" if protocol.judged else ""
+        print(f"  {name:<{width}}{protocol.help}{judged}")
+    print(
+        "presets: smoke (seconds, for tests), small (minutes on a CPU), paper (the paper's setting), "
+        "paper-code (the paper's public code); a model may declare more"
+    )
+    if args.params:
+        print()
+        print_parameter_counts(MODELS)
     return 0
+
+
+def parameter_counts(model_cls) -> dict[str, tuple[int, tuple]]:
+    """{preset: (parameters, video shape)} of `model_cls`, built on the meta device (no memory)."""
+    import torch  # noqa: PLC0415
+
+    from .registry import get_dataset_class  # noqa: PLC0415
+    from .train.spec import build_model, make_spec  # noqa: PLC0415
+
+    counts = {}
+    for preset in model_cls.presets:
+        spec = make_spec(model_cls.name, preset=preset)
+        shape = _video_shape(get_dataset_class(spec.data), spec.data_config)
+        with torch.device("meta"):
+            model = build_model(spec, shape)
+        counts[preset] = (model.num_parameters(), shape)
+    return counts
+
+
+def _video_shape(dataset_cls, config) -> tuple:
+    """(T, C, H, W) of a dataset without generating any clip."""
+    dataset = dataset_cls(config, split="test", seed=0)
+    return tuple(dataset.video_shape)
+
+
+def print_parameter_counts(models: dict):
+    rows = [("model", "preset", "parameters", "video (T, C, H, W)")]
+    for name, cls in sorted(models.items()):
+        for preset, (count, shape) in parameter_counts(cls).items():
+            rows.append((name, preset, f"{count:,}", str(shape)))
+    print("parameters at each preset (built at the preset's video shape):")
+    _print_rows(rows, right={2})
+
+
+def _print_rows(rows: list[tuple], right: set[int] = frozenset(), indent: str = "  "):
+    """Print rows as aligned columns, two spaces apart; columns in `right` right-aligned."""
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            f"{str(c):>{w}}" if i in right else f"{str(c):<{w}}" for i, (c, w) in enumerate(zip(row, widths))
+        ]
+        print(indent + "  ".join(cells).rstrip())
 
 
 def _data_options(items: list[str]) -> dict:
@@ -46,112 +143,252 @@ def _data_options(items: list[str]) -> dict:
     return sets["data"]
 
 
-def cmd_data_preview(args) -> int:
-    from .data import make_dataset
-    from .viz import save_gif, save_png, video_grid, video_strip
+def preview_paths(out) -> tuple[Path, Path]:
+    """(GIF path, PNG path) of `data preview --out`: the suffix names one, the other gets its suffix."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".gif", ".png", ""):
+        raise ConfigError(f"--out must end in .gif or .png (both are written), got {out}")
+    base = out if suffix else out.with_name(out.name + ".gif")
+    gif = out if suffix == ".gif" else base.with_suffix(".gif")
+    png = out if suffix == ".png" else base.with_suffix(".png")
+    return gif, png
 
-    if args.num < 1:
-        raise VidisError(f"--num must be >= 1, got {args.num}")
+
+def cmd_data_preview(args) -> int:
+    from .data import make_dataset  # noqa: PLC0415
+    from .viz import save_gif, save_png, video_grid, video_strip  # noqa: PLC0415
+
+    gif, png = preview_paths(args.out)
     dataset = make_dataset(args.data, args.split, seed=args.seed, **_data_options(args.set))
     n = min(args.num, len(dataset))
     batch = dataset.batch(range(n))
     labels = {k: v.tolist() for k, v in batch["factors"].items() if v.dim() == 1}
     captions = [" ".join(f"{k}={v[i]}" for k, v in labels.items()) for i in range(n)]
-    out = Path(args.out)
-    save_gif(video_grid([batch["video"]]), out, scale=2)  # the clips side by side, animated
-    save_png(video_strip(batch["video"], labels=captions), out.with_suffix(".png"))  # a clip per row
-    print(f"wrote {out} and {out.with_suffix('.png')} ({n} {args.split} clips of {args.data})")
+    save_gif(video_grid([batch["video"]]), gif, scale=2)  # the clips side by side, animated
+    save_png(video_strip(batch["video"], labels=captions), png)  # a clip per row
+    print(f"wrote {gif} and {png} ({n} {args.split} clips of {args.data})")
     for i, caption in enumerate(captions):
         print(f"  clip {i}: {caption}")
     return 0
 
 
+def _check_out(run_dir: Path, overwrite: bool):
+    """Refuse an --out that is a file, a non-empty folder that is not a vidis run, or a run
+    without --overwrite."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"--out {run_dir} is a file; give a folder for the run")
+    if not run_dir.exists() or not any(run_dir.iterdir()):
+        return
+    if not (run_dir / "config.json").is_file():
+        raise RunFolderError(
+            f"--out {run_dir} is not empty and is not a vidis run folder (no config.json); "
+            "choose a new or empty folder"
+        )
+    if not overwrite:
+        raise RunFolderError(f"{run_dir} already holds a run: use --resume {run_dir} or --overwrite")
+
+
 def cmd_train(args) -> int:
-    from .config import parse_set_args, update
-    from .train.spec import RunSpec, make_spec
-    from .train.trainer import Trainer
+    from .config import parse_set_args  # noqa: PLC0415
+    from .train.spec import clear_run, make_spec  # noqa: PLC0415
+    from .train.trainer import Trainer  # noqa: PLC0415
 
     if args.resume:
-        if args.model or args.data or args.out:
-            raise VidisError("--resume RUN_DIR takes no --model, --data or --out")
-        spec = RunSpec.load(args.resume)
-        extra = parse_set_args(args.set)
-        if extra["model"] or extra["data"]:
-            raise VidisError("a resumed run may only change train.* settings (e.g. train.steps)")
-        spec.train = update(spec.train, extra["train"], "train")
-        run_dir = Path(args.resume)
-        trainer = Trainer(spec, run_dir, resume=True, progress=not args.no_progress)
-    else:
-        if not args.model or not args.out:
-            raise VidisError("train needs --model NAME and --out RUN_DIR (or --resume RUN_DIR)")
-        run_dir = Path(args.out)
-        if (run_dir / "checkpoints" / "last.pt").exists() and not args.overwrite:
-            raise VidisError(f"{run_dir} already holds a run: use --resume {run_dir} or --overwrite")
-        spec = make_spec(args.model, args.data, args.preset, parse_set_args(args.set))
-        trainer = Trainer(spec, run_dir, progress=not args.no_progress)
+        return _resume(args)
+    if not args.model or not args.out:
+        raise ConfigError("train needs --model NAME and --out RUN_DIR (or --resume RUN_DIR)")
+    run_dir = Path(args.out)
+    _check_out(run_dir, args.overwrite)
+    # the new configuration is checked before anything of an old run is removed
+    spec = make_spec(args.model, args.data, args.preset or DEFAULT_PRESET, parse_set_args(args.set))
+    if args.overwrite:
+        removed = clear_run(run_dir)
+        if removed:
+            print(f"--overwrite: removed {', '.join(removed)} from {run_dir}")
+    trainer = Trainer(spec, run_dir, progress=not args.no_progress)
     print(
         f"training {spec.model} on {spec.data} ({spec.preset}) for {spec.train.steps} steps "
         f"on {trainer.device}, {trainer.model.num_parameters():,} parameters -> {run_dir}"
     )
-    val = trainer.fit()
+    return _fit(trainer, run_dir)
+
+
+def _resume(args) -> int:
+    from .config import parse_set_args, update  # noqa: PLC0415
+    from .errors import CheckpointError  # noqa: PLC0415
+    from .train.checkpoint import checkpoint_path  # noqa: PLC0415
+    from .train.spec import RunSpec  # noqa: PLC0415
+    from .train.trainer import Trainer  # noqa: PLC0415
+
+    flags = {"--model": args.model, "--data": args.data, "--out": args.out, "--preset": args.preset}
+    flags["--overwrite"] = args.overwrite
+    given = [flag for flag, value in flags.items() if value]
+    if given:
+        raise ConfigError(
+            f"--resume continues a run as it was configured and takes no {', '.join(given)}; "
+            "change train.* settings with --set, or start a new run with --out"
+        )
+    run_dir = Path(args.resume)
+    spec = RunSpec.load(run_dir)
+    if not checkpoint_path(run_dir).is_file():
+        raise CheckpointError(
+            f"{run_dir} has no checkpoint to resume from (it stopped before its first one); "
+            f"start it again with --out {run_dir} --overwrite"
+        )
+    extra = parse_set_args(args.set)
+    if extra["model"] or extra["data"]:
+        raise ConfigError("a resumed run may only change train.* settings (e.g. train.steps)")
+    spec.train = update(spec.train, extra["train"], "train")
+    trainer = Trainer(spec, run_dir, resume=True, progress=not args.no_progress)
+    if trainer.step >= spec.train.steps:
+        print(
+            f"{run_dir} is already complete at step {trainer.step} (train.steps={spec.train.steps}): "
+            "nothing to do (raise it with --set train.steps=N)"
+        )
+        return 0
+    spec.save(run_dir / "config.json")  # the run's configuration now includes the --set changes
+    print(
+        f"resuming from step {trainer.step} of {spec.train.steps}: {spec.model} on {spec.data} "
+        f"({spec.preset}) on {trainer.device} -> {run_dir}"
+    )
+    return _fit(trainer, run_dir)
+
+
+def _fit(trainer, run_dir: Path) -> int:
+    from .train.checkpoint import checkpoint_path  # noqa: PLC0415
+
+    try:
+        val = trainer.fit()
+    except KeyboardInterrupt:
+        saved = trainer.last_checkpoint_step
+        if saved is None:
+            raise Interrupted(
+                f"interrupted at step {trainer.step} before the first checkpoint (step "
+                f"{trainer.spec.train.eval_every}); nothing was saved: start again with "
+                f"--out {run_dir} --overwrite"
+            ) from None
+        raise Interrupted(
+            f"interrupted at step {trainer.step}; last saved step {saved} ({checkpoint_path(run_dir)}); "
+            f"resume with: vidis train --resume {run_dir}"
+        ) from None
     if val:
         print("val: " + ", ".join(f"{k}={v:.4g}" for k, v in val.items()))
-    print(f"checkpoint: {run_dir / 'checkpoints' / 'last.pt'}")
+    print(f"checkpoint: {checkpoint_path(run_dir)}")
     return 0
 
 
+def _fmt(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if value is not None else "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+JUDGE_ROWS = (
+    "content_accuracy",
+    "motion_accuracy",
+    "content_from_motion_source",
+    "motion_from_content_source",
+)
+
+
+def print_judge_table(judge: dict):
+    """metric | on swaps | judge on real clips (its ceiling) | on the model's reconstructions."""
+    names = [k for k in judge if k.startswith("acc_") or k in JUDGE_ROWS]
+    rows = [("metric", "swaps", "judge on real clips", "on reconstructions")]
+    for name in names:
+        rows.append(
+            (name, _fmt(judge[name]), _fmt(judge.get(f"real_{name}")), _fmt(judge.get(f"recon_{name}")))
+        )
+    if "fd" in judge:
+        rows.append(("judge-FD (swaps vs real)", _fmt(judge["fd"]), "", ""))
+    print("judge on swaps (content of A, motion of B):")
+    _print_rows(rows, right={1, 2, 3})
+
+
+def print_probe_table(probes: dict):
+    """factor | accuracy from each latent group | chance | separation (own group - other)."""
+    factors = [k.removesuffix("_chance") for k in probes if k.endswith("_chance")]
+    groups = [k.removeprefix(f"{factors[0]}_from_") for k in probes if k.startswith(f"{factors[0]}_from_")]
+    rows = [("factor", *(f"from {g}" for g in groups), "chance", "separation")]
+    for f in factors:
+        accuracy = [_fmt(probes.get(f"{f}_from_{g}")) for g in groups]
+        rows.append((f, *accuracy, _fmt(probes[f"{f}_chance"]), _fmt(probes.get(f"{f}_separation"))))
+    print(f"probes (held-out accuracy of a linear probe, {probes.get('num_clips')} clips):")
+    _print_rows(rows, right=set(range(1, len(rows[0]))))
+
+
+def print_section(name: str, values: dict):
+    if name == "judge":
+        print_judge_table(values)
+        return
+    if name == "probes" and any(k.endswith("_chance") for k in values):
+        print_probe_table(values)
+        return
+    rows = [(k, _fmt(v)) for k, v in values.items() if k not in ("step", "checkpoint")]
+    print(f"{name}:")
+    _print_rows(rows, right={1})
+
+
 def cmd_eval(args) -> int:
-    from . import load_model
-    from .config import to_dict
-    from .data import eval_dataset
-    from .eval.reconstruction import evaluate_reconstruction
-    from .train.spec import RunSpec
+    from . import load_model  # noqa: PLC0415
+    from .config import to_dict  # noqa: PLC0415
+    from .data import eval_dataset  # noqa: PLC0415
+    from .eval.protocols import select_protocols, update_metrics  # noqa: PLC0415
+    from .train.spec import RunSpec  # noqa: PLC0415
 
-    device = _device(args.device)
     spec = RunSpec.load(args.run)
-    model = load_model(args.run, device=device)
-    test = eval_dataset(spec.data, "test", **to_dict(spec.data_config))
-    results = evaluate_reconstruction(model, test, args.num_clips, args.batch_size, device)
-    path = Path(args.run) / "metrics.json"
-    metrics = json.loads(path.read_text()) if path.exists() else {}
-    metrics["test"] = results
-    if args.judge:
-        from .eval.disentanglement import paper000_scores
-        from .eval.judge import get_or_train_judge
-
-        names = {f.name for f in test.factors}
-        if not {"digit0", "direction"} <= names:
-            raise VidisError(
-                f"--judge needs a dataset with digit0 and direction factors; {spec.data} has {names}"
+    device = _device(args.device)
+    model = load_model(args.run, checkpoint=args.checkpoint, device=device)
+    options = to_dict(spec.data_config)
+    test = eval_dataset(spec.data, "test", **options)
+    protocols, skipped = select_protocols(model, test, args.protocol, args.judge)
+    for name, reason in skipped.items():
+        print(f"protocol {name} not run: {reason}")
+    n = min(args.num_clips, len(test))
+    sections: dict[str, dict] = {}
+    for protocol in protocols:
+        print(f"{protocol.name}: {n} test clips, {args.checkpoint} checkpoint (step {model.step})")
+        sections.update(
+            protocol.run(
+                model,
+                test,
+                args.num_clips,
+                args.batch_size,
+                device,
+                data_name=spec.data,
+                data_options=options,
+                progress=not args.no_progress,
             )
-
-        judge = get_or_train_judge(spec.data, to_dict(spec.data_config), device=device)
-        scores = paper000_scores(model, test, args.num_clips, args.batch_size, device=device, judge=judge)
-        metrics["judge"] = {k.removeprefix("judge_"): v for k, v in scores.items() if k.startswith("judge_")}
-        metrics["disentanglement"] = {k: v for k, v in scores.items() if not k.startswith("judge_")}
-        print(json.dumps(scores, indent=2))
-    metrics["step"] = model.step
-    metrics["parameters"] = model.num_parameters()
-    path.write_text(json.dumps(metrics, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+        )
+    path = Path(args.run) / "metrics.json"
+    _, dropped = update_metrics(
+        path, sections, model.step, args.checkpoint, parameters=model.num_parameters()
+    )
+    for name, values in sections.items():
+        print_section(name, values)
+    if dropped:
+        print(f"dropped from metrics.json (measured at another step or checkpoint): {', '.join(dropped)}")
     print(f"wrote {path}")
     if not args.no_report:
-        from .eval.run_report import write_run_report
+        from .eval.run_report import write_run_report  # noqa: PLC0415
 
         print(f"wrote {write_run_report(args.run)}")
     return 0
 
 
 def _run_and_test_clips(args, num: int, offset: int = 0):
-    from . import load_model
-    from .config import to_dict
-    from .data import eval_dataset
-    from .train.spec import RunSpec
+    from . import load_model  # noqa: PLC0415
+    from .config import to_dict  # noqa: PLC0415
+    from .data import eval_dataset  # noqa: PLC0415
+    from .train.spec import RunSpec  # noqa: PLC0415
 
-    if num < 1:
-        raise VidisError(f"--num must be >= 1, got {num}")
-    device = _device(args.device)
     spec = RunSpec.load(args.run)
+    device = _device(args.device)
     model = load_model(args.run, device=device)
     test = eval_dataset(spec.data, "test", **to_dict(spec.data_config))
     video = test.batch(range(offset, min(offset + num, len(test))))["video"].to(device)
@@ -163,7 +400,7 @@ def _out(args, name: str) -> Path:
 
 
 def cmd_reconstruct(args) -> int:
-    from .eval.figures import reconstruction_grid
+    from .eval.figures import reconstruction_grid  # noqa: PLC0415
 
     model, video = _run_and_test_clips(args, args.num)
     paths = reconstruction_grid({model.name: model}, video, _out(args, "reconstruction.gif"))
@@ -172,7 +409,7 @@ def cmd_reconstruct(args) -> int:
 
 
 def cmd_swap(args) -> int:
-    from .eval.figures import swap_grid
+    from .eval.figures import swap_grid  # noqa: PLC0415
 
     model, video = _run_and_test_clips(args, args.num)
     paths = swap_grid(model, video, _out(args, "swap.gif"))
@@ -184,11 +421,16 @@ def cmd_swap(args) -> int:
 
 
 def cmd_interpolate(args) -> int:
-    from .eval.figures import interpolation_grid
+    from .eval.figures import interpolation_grid  # noqa: PLC0415
 
     model, video = _run_and_test_clips(args, 2 * args.num)
+    groups = getattr(model, "latent_groups", None) or ("content", "motion")
+    if args.factor not in groups:
+        raise ConfigError(
+            f"--factor must be one of {', '.join(groups)} for {model.name}, got {args.factor!r}"
+        )
     if video.shape[0] < 2:
-        raise VidisError("interpolate needs at least 2 test clips")
+        raise ConfigError("interpolate needs at least 2 test clips")
     half = video.shape[0] // 2
     out = _out(args, f"interpolate_{args.factor}.gif")
     paths = interpolation_grid(model, video[:half], video[half : 2 * half], args.factor, out, args.steps)
@@ -200,7 +442,7 @@ def cmd_interpolate(args) -> int:
 
 
 def cmd_judge_train(args) -> int:
-    from .eval.judge import DEFAULT_STEPS, judge_path, train_judge
+    from .eval.judge import DEFAULT_STEPS, judge_path, train_judge  # noqa: PLC0415
 
     options = _data_options(args.set)
     path = judge_path(args.data, options)
@@ -214,28 +456,37 @@ def cmd_judge_train(args) -> int:
         device=_device(args.device),
         progress=not args.no_progress,
     )
-    print(json.dumps(report["factor_accuracy"], indent=2))
-    print(f"judge test accuracy per factor above (chance: {report['chance']}); saved to {path}")
+    rows = [("factor", "accuracy on real test clips", "chance")]
+    chance = report.get("chance", {})
+    for name, value in report["factor_accuracy"].items():
+        rows.append((name, _fmt(value), _fmt(chance.get(name)) if isinstance(chance, dict) else ""))
+    _print_rows(rows, right={1, 2})
+    print(f"saved to {path}")
     return 0
 
 
 def cmd_reproduce(args) -> int:
-    import importlib
+    import importlib  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
 
-    from .config import parse_set_args
-    from .papers import PAPERS
+    from .config import parse_set_args  # noqa: PLC0415
+    from .papers import PAPERS  # noqa: PLC0415
 
     if args.paper not in PAPERS:
-        raise VidisError(f"no reproduction for paper {args.paper!r}; available: {', '.join(PAPERS)}")
+        raise ConfigError(f"no reproduction for paper {args.paper!r}; available: {', '.join(PAPERS)}")
     paper = importlib.import_module(PAPERS[args.paper])
+    options = {"reuse": args.reuse} if "reuse" in inspect.signature(paper.reproduce).parameters else {}
+    if args.reuse and not options:
+        raise ConfigError(f"paper {args.paper}'s reproduction has no --reuse")
     paper.reproduce(
         preset=args.preset,
         out=args.out,
         num_clips=args.num_clips,
-        device=args.device,
+        device=_device(args.device),
         progress=not args.no_progress,
         overrides=parse_set_args(args.set),
         judge_steps=args.judge_steps,
+        **options,
     )
     out = Path(args.out)
     for name in ("table1.md", "table2.md"):
@@ -246,46 +497,88 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .eval.run_report import write_run_report
+    from .eval.run_report import write_run_report  # noqa: PLC0415
+    from .train.spec import check_run_dir  # noqa: PLC0415
 
-    print(f"wrote {write_run_report(args.run)}")
+    print(f"wrote {write_run_report(check_run_dir(args.run))}")
     return 0
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default where it has one (not for flags and unset options)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (
+            "%(default)" not in text
+            and action.option_strings
+            and action.default
+            not in (
+                None,
+                False,
+                [],
+                argparse.SUPPRESS,
+            )
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, exit 2, no usage dump on stderr's last line
         self.print_usage(sys.stderr)
         print(f"vidis: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
+def _add_device(p):
+    p.add_argument("--device", default="auto", choices=DEVICES, help="where to run (auto: cuda if available)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="vidis", description="Learn, swap and measure content/motion video representations."
     )
-    from . import __version__
+    from . import __version__  # noqa: PLC0415
 
     parser.add_argument("--version", action="version", version=f"vidis {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("list", help="models, datasets and presets")
+    p = sub.add_parser("list", help="models, datasets, protocols and presets")
+    p.add_argument("--params", action="store_true", help="also count every model's parameters at each preset")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("data", help="look at a dataset")
     data_sub = p.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
-    p = data_sub.add_parser("preview", help="write a GIF (and PNG strip) of a few clips")
-    p.add_argument("--data", default="moving_mnist")
-    p.add_argument("--split", default="train", choices=["train", "val", "test"])
-    p.add_argument("--num", type=int, default=4, help="number of clips")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", default=[], metavar="data.KEY=VALUE")
-    p.add_argument("--out", default="preview.gif")
+    p = data_sub.add_parser(
+        "preview", help="write a GIF (clips side by side) and a PNG strip (a clip per row)"
+    )
+    p.add_argument("--data", default="moving_mnist", help="dataset name (see `vidis list`)")
+    p.add_argument("--split", default="train", choices=["train", "val", "test"], help="which split")
+    p.add_argument("--num", type=_at_least(1), default=4, help="number of clips")
+    p.add_argument("--seed", type=int, default=0, help="the split's seed (training runs use train.seed)")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="data.KEY=VALUE", help="override a dataset option"
+    )
+    p.add_argument(
+        "--out",
+        default="preview.gif",
+        help="the GIF (.gif) or PNG (.png) path; the other file gets the same name with its suffix",
+    )
     p.set_defaults(func=cmd_data_preview)
 
     p = sub.add_parser("train", help="train a model into a run folder (or resume one)")
     p.add_argument("--model", help="model name (see `vidis list`)")
     p.add_argument("--data", help="dataset name (default: the model's)")
-    p.add_argument("--preset", default="small", choices=PRESET_CHOICES)
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"a preset the model declares, e.g. {', '.join(_preset_names())} (default: {DEFAULT_PRESET})",
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -293,67 +586,95 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECTION.KEY=VALUE",
         help="override a config value, e.g. model.beta=2, train.steps=100, data.num_digits=1",
     )
-    p.add_argument("--out", help="run folder to create")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
-    p.add_argument("--overwrite", action="store_true", help="start afresh even if --out holds a run")
+    p.add_argument("--out", help="run folder to create (new or empty, or a run with --overwrite)")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint (only --set train.* may change)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in --out, first removing the old run's checkpoints, metrics, figures, "
+        "report, log and config",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="MSE, PSNR, SSIM on the test split -> RUN/metrics.json")
+    p = sub.add_parser(
+        "eval",
+        help="run every protocol that applies (reconstruction, probes, ...) -> RUN/metrics.json",
+    )
     p.add_argument("run", help="run folder")
-    p.add_argument("--num-clips", type=int, default=1000)
-    p.add_argument("--batch-size", type=int, default=50)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--no-report", action="store_true", help="do not rewrite RUN/report.html")
+    p.add_argument("--num-clips", type=_at_least(1), default=1000, help="test clips to evaluate")
+    p.add_argument("--batch-size", type=_at_least(1), default=50, help="clips per batch")
+    _add_device(p)
+    p.add_argument(
+        "--checkpoint", default="last", choices=["last", "best"], help="best: the lowest validation loss"
+    )
+    p.add_argument(
+        "--protocol",
+        action="append",
+        metavar="NAME",
+        help="run only this protocol (repeatable): reconstruction, probes, judge, gt_swaps, prediction",
+    )
     p.add_argument(
         "--judge",
         action="store_true",
-        help="also score latents (paper 000's probes) and swaps with the dataset's judge "
-        "(trained and cached on first use: a few minutes on CPU)",
+        help="also run the judged protocols: paper 000's scores and swaps scored by the dataset's "
+        "judge (trained and cached on first use: a few minutes on CPU)",
     )
+    p.add_argument("--no-report", action="store_true", help="do not rewrite RUN/report.html")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("reconstruct", help="GIF of test clips above their reconstructions")
     p.add_argument("run", help="run folder")
-    p.add_argument("--num", type=int, default=6, help="number of test clips")
+    p.add_argument("--num", type=_at_least(1), default=6, help="number of test clips")
     p.add_argument("--out", help="GIF path (default RUN/figures/reconstruction.gif)")
-    p.add_argument("--device", default="auto")
+    _add_device(p)
     p.set_defaults(func=cmd_reconstruct)
 
     p = sub.add_parser("swap", help="grid of content/motion swaps between test clips (GIF + PNG)")
     p.add_argument("run", help="run folder")
-    p.add_argument("--num", type=int, default=5, help="number of test clips (grid of num x num swaps)")
+    p.add_argument("--num", type=_at_least(1), default=5, help="number of test clips (grid of num x num)")
     p.add_argument("--out", help="GIF path (default RUN/figures/swap.gif)")
-    p.add_argument("--device", default="auto")
+    _add_device(p)
     p.set_defaults(func=cmd_swap)
 
     p = sub.add_parser("interpolate", help="move content or motion from one clip to another (GIF + PNG)")
     p.add_argument("run", help="run folder")
-    p.add_argument("--factor", required=True, choices=["content", "motion"])
-    p.add_argument("--num", type=int, default=3, help="number of clip pairs (rows)")
-    p.add_argument("--steps", type=int, default=7, help="interpolation steps between the two clips")
+    p.add_argument(
+        "--factor",
+        default="content",
+        help="the latent group that moves: content or motion (or a group the model declares)",
+    )
+    p.add_argument("--num", type=_at_least(1), default=3, help="number of clip pairs (rows)")
+    p.add_argument("--steps", type=_at_least(2), default=7, help="frames from the left clip to the right one")
     p.add_argument("--out", help="GIF path (default RUN/figures/interpolate_FACTOR.gif)")
-    p.add_argument("--device", default="auto")
+    _add_device(p)
     p.set_defaults(func=cmd_interpolate)
 
     p = sub.add_parser("judge", help="classifiers of a dataset's factors, used to score swaps and samples")
     judge_sub = p.add_subparsers(dest="judge_command", required=True, parser_class=_Parser)
     p = judge_sub.add_parser("train", help="train (and cache) the judge of a dataset on its real train split")
-    p.add_argument("--data", default="moving_mnist")
-    p.add_argument("--set", action="append", default=[], metavar="data.KEY=VALUE")
-    p.add_argument("--steps", type=int, help="training steps (default: the judge's default)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--data", default="moving_mnist", help="dataset name")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="data.KEY=VALUE", help="override a dataset option"
+    )
+    p.add_argument("--steps", type=_at_least(1), help="training steps (default: the judge's default)")
+    _add_device(p)
     p.add_argument("--overwrite", action="store_true", help="retrain even if a judge is cached")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_judge_train)
 
     p = sub.add_parser(
         "reproduce", help="train, evaluate and tabulate a paper's experiments beside its numbers"
     )
     p.add_argument("paper", help="paper key, e.g. 000")
-    p.add_argument("--preset", default="small", choices=PRESET_CHOICES)
+    p.add_argument("--preset", default=DEFAULT_PRESET, metavar="NAME", help="a preset every model declares")
     p.add_argument("--out", required=True, help="folder for runs, tables, figures and report.html")
-    p.add_argument("--num-clips", type=int, default=1000, help="test clips to evaluate")
+    p.add_argument("--num-clips", type=_at_least(1), default=1000, help="test clips to evaluate")
     p.add_argument(
         "--set",
         action="append",
@@ -361,9 +682,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECTION.KEY=VALUE",
         help="override for every model's run, e.g. train.num_workers=4",
     )
-    p.add_argument("--judge-steps", type=int, help="judge training steps (default: the judge's default)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse runs already in --out even where their configuration differs from this one",
+    )
+    p.add_argument("--judge-steps", type=_at_least(1), help="judge training steps (default: the judge's)")
+    _add_device(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("report", help="(re)write RUN/report.html from what the run folder holds")
@@ -372,14 +698,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: str):
+    print("vidis: error: " + " ".join(str(message).split()), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = os.environ.get("VIDIS_DEBUG", "") not in ("", "0")
     try:
         return args.func(args)
-    except VidisError as err:
-        print(f"vidis: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print("vidis: interrupted", file=sys.stderr)
+        if debug:
+            raise
+        _error("interrupted")
         return 130
+    except VidisError as err:
+        if debug:
+            raise
+        _error(err)
+        return err.exit_code
+    except Exception as err:  # noqa: BLE001  (a bug in vidis: still one line)
+        if debug:
+            raise
+        _error(f"unexpected {type(err).__name__}: {err} (set VIDIS_DEBUG=1 for the traceback)")
+        return 1

@@ -3,13 +3,15 @@
 Every model and dataset declares a config dataclass; the trainer has `TrainConfig`. A run's
 config is three sections, `model`, `data` and `train`, and an override names one of them:
 `--set model.beta=2 --set train.lr=1e-3 --set data.num_digits=1`. Unknown keys and values
-of the wrong type raise `ConfigError`, never silently pass.
+of the wrong type raise `ConfigError`, never silently pass; so do NaN and infinite numbers in
+any section, and `TrainConfig.validate` checks the ranges of the trainer's settings.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -39,6 +41,25 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop (validate, checkpoint) once training has run this long; 0 = no limit
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over train.steps), per optimiser
     keep_best: bool = False  # also keep checkpoints/best.pt, the checkpoint of the lowest validation loss
+
+    def validate(self):
+        """Raise ConfigError naming the first setting outside its range."""
+        at_least = {"steps": 1, "batch_size": 1, "eval_every": 1, "eval_batches": 1, "log_every": 1}
+        at_least |= {"num_workers": 0, "grad_clip": 0, "weight_decay": 0, "max_minutes": 0}
+        for key, low in at_least.items():
+            if getattr(self, key) < low:
+                raise ConfigError(f"train.{key} must be >= {low}, got {getattr(self, key)}")
+        if not self.lr > 0:
+            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        for key in ("adam_beta1", "adam_beta2"):
+            if not 0 <= getattr(self, key) < 1:
+                raise ConfigError(f"train.{key} must be in [0, 1), got {getattr(self, key)}")
+        choices = {"lr_schedule": ("constant", "cosine"), "amp": ("none", "bf16")}
+        choices["device"] = ("auto", "cpu", "cuda")
+        for key, allowed in choices.items():
+            value = getattr(self, key)
+            if value not in allowed:
+                raise ConfigError(f"train.{key} must be one of {', '.join(allowed)}, got {value!r}")
 
 
 def _field_types(cls) -> dict[str, Any]:
@@ -79,9 +100,10 @@ def _parse(text: str, typ: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected an integer, got {text!r}") from None
     if typ is float:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise ConfigError(f"{key}: expected a number, got {text!r}") from None
+        return _finite(value, key)
     if typ is str:
         return text
     raise ConfigError(f"{key}: cannot set a value of type {typ} from the command line")
@@ -116,7 +138,13 @@ def _check(value: Any, typ: Any, key: str) -> Any:
     if typ in (int, float, bool, str):
         if type(value) is not typ:
             raise ConfigError(f"{key}: expected {typ.__name__}, got {value!r}")
-        return value
+        return _finite(value, key) if typ is float else value
+    return value
+
+
+def _finite(value: float, key: str) -> float:
+    if not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {value}")
     return value
 
 

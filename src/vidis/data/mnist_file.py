@@ -25,6 +25,30 @@ class MovingMNISTFileConfig:
     num_test: int = 1000
 
 
+def read_clips(path: Path) -> np.ndarray:
+    """Memory-map a (T, N, H, W) uint8 .npy file, or raise DataError saying what it holds instead.
+
+    The header is read first, so a file of Python objects (dtype object) is refused before any
+    of it is unpickled; pickles are never loaded.
+    """
+    expected = "expected a uint8 .npy array of shape (T, N, H, W) like (20, 10000, 64, 64)"
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            fmt = np.lib.format
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = read_header(f)
+    except (ValueError, OSError, EOFError, SyntaxError) as err:
+        raise DataError(f"{path} is not a .npy file or its header is damaged ({err}); {expected}") from None
+    if dtype != np.uint8 or len(shape) != 4:
+        held = "Python objects (dtype object)" if dtype.hasobject else f"{dtype} of shape {shape}"
+        raise DataError(f"{path} holds {held}; {expected}")
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise DataError(f"{path} is truncated or damaged ({err}); {expected}") from None
+
+
 @register_dataset("moving_mnist_file")
 class MovingMNISTFile(VideoDataset):
     Config = MovingMNISTFileConfig
@@ -36,12 +60,7 @@ class MovingMNISTFile(VideoDataset):
         path = Path(config.path).expanduser()
         if not path.is_file():
             raise DataError(f"{path} does not exist (expected mnist_test_seq.npy)")
-        self.clips = np.load(path, mmap_mode="r")  # (T, N, H, W)
-        if self.clips.ndim != 4 or self.clips.dtype != np.uint8:
-            raise DataError(
-                f"{path}: expected uint8 of shape (T, N, H, W) like (20, 10000, 64, 64), "
-                f"got {self.clips.dtype} {self.clips.shape}"
-            )
+        self.clips = read_clips(path)  # (T, N, H, W) uint8, memory-mapped
         T, N, H, W = self.clips.shape
         n_train = N - config.num_val - config.num_test
         if n_train < 0 or config.num_val < 0 or config.num_test < 0:

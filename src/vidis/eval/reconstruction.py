@@ -7,6 +7,7 @@ import math
 import torch
 from tqdm.auto import tqdm
 
+from ..errors import ConfigError
 from ..metrics import mse, psnr, ssim, temporal_consistency
 
 
@@ -21,8 +22,12 @@ def evaluate_reconstruction(
     temporal_consistency: mean |x_{t+1} - x_t| of the reconstructions (paper 000 Table 1),
     with the real clips' value as temporal_consistency_real for reference.
     """
+    if num_clips < 1 or batch_size < 1:
+        raise ConfigError(f"num_clips and batch_size must be >= 1, got {num_clips} and {batch_size}")
     model.eval()
     n = min(num_clips, len(dataset))
+    if n == 0:
+        raise ConfigError(f"the {dataset.split} split of {dataset.name} holds no clips")
     totals = {"mse": 0.0, "psnr": 0.0, "ssim": 0.0, "tc": 0.0, "tc_real": 0.0}
     finite_frames = frames = 0
     for start in tqdm(range(0, n, batch_size), desc="evaluate", disable=not progress, unit="batch"):

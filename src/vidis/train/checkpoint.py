@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
 
 from .. import __version__
-from ..errors import ConfigError
-from .spec import RunSpec, build_model
+from ..errors import CheckpointError, ConfigError
+from .spec import RunSpec, build_model, check_run_dir
 
 
 def atomic_save(obj, path: Path):
@@ -88,24 +89,59 @@ def save_checkpoint(
     )
 
 
+CHECKPOINTS = ("last", "best")
+
+
 def read_checkpoint(path: Path, device="cpu") -> dict:
+    """The checkpoint dict at `path`, or CheckpointError: missing, damaged or not a vidis checkpoint."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=device, weights_only=True)
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing
+            state = torch.load(path, map_location=device, weights_only=True)
+    except Exception:  # noqa: BLE001  (torch raises RuntimeError, EOFError, UnpicklingError, ...)
+        raise CheckpointError(
+            f"{path} is not a vidis checkpoint or is damaged (truncated, not a torch file, or holding "
+            "Python objects other than tensors, which vidis never loads); retrain or resume the run"
+        ) from None
+    missing = [k for k in ("model", "step", "video_shape") if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise CheckpointError(f"{path} is not a vidis checkpoint (it lacks {', '.join(missing)})")
+    return state
 
 
 def checkpoint_path(run_dir, checkpoint: str = "last") -> Path:
+    """RUN/checkpoints/{last,best}.pt."""
+    if checkpoint not in CHECKPOINTS:
+        raise ConfigError(f"checkpoint must be one of {', '.join(CHECKPOINTS)}, got {checkpoint!r}")
     return Path(run_dir) / "checkpoints" / f"{checkpoint}.pt"
 
 
 def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
-    """The trained model of `run_dir`, in eval mode, on `device`."""
-    run_dir = Path(run_dir)
+    """The trained model of `run_dir` at checkpoint "last" or "best", in eval mode, on `device`."""
+    run_dir = check_run_dir(run_dir)
     spec = RunSpec.load(run_dir)
-    state = read_checkpoint(checkpoint_path(run_dir, checkpoint), device)
+    path = checkpoint_path(run_dir, checkpoint)
+    if not path.is_file():
+        if checkpoint == "best":
+            raise CheckpointError(
+                f"{run_dir} has no checkpoints/best.pt (only runs trained with train.keep_best=true "
+                "keep one); use the last checkpoint"
+            )
+        raise CheckpointError(
+            f"{run_dir} has no checkpoint yet ({path}); train it again with --overwrite or resume it"
+        )
+    state = read_checkpoint(path, device)
     model = build_model(spec, tuple(state["video_shape"])).to(device)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, AttributeError) as err:
+        first = str(err).strip().splitlines()[1:2] or [str(err)]
+        raise CheckpointError(
+            f"{path} does not fit the model that {run_dir / 'config.json'} describes: {first[0].strip()}"
+        ) from None
     model.step = state["step"]
     return model.eval()
 

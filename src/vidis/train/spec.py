@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import TrainConfig, to_dict, update
-from ..errors import ConfigError
+from ..errors import ConfigError, RunFolderError, VidisError
 from ..registry import get_dataset_class, get_model_class
 
 
@@ -48,10 +48,30 @@ class RunSpec:
 
     @classmethod
     def load(cls, run_dir) -> RunSpec:
-        path = Path(run_dir) / "config.json"
-        if not path.is_file():
-            raise ConfigError(f"{run_dir} is not a vidis run folder (no config.json)")
-        return cls.from_dict(json.loads(path.read_text()))
+        path = Path(check_run_dir(run_dir)) / "config.json"
+        try:
+            values = json.loads(path.read_text())
+            if not isinstance(values, dict):
+                raise ValueError("not a JSON object")
+            return cls.from_dict(values)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+            if isinstance(err, VidisError):  # an unknown key or model: the message says which
+                raise type(err)(f"{path}: {err}") from None
+            raise RunFolderError(
+                f"{path} is damaged or not a vidis run configuration ({type(err).__name__}: {err})"
+            ) from None
+
+
+def check_run_dir(run_dir) -> Path:
+    """`run_dir` as a Path, or RunFolderError: it does not exist, is a file, or has no config.json."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise RunFolderError(f"{run_dir} does not exist")
+    if not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir} is a file, not a run folder")
+    if not (run_dir / "config.json").is_file():
+        raise RunFolderError(f"{run_dir} is not a vidis run folder (it has no config.json)")
+    return run_dir
 
 
 def make_spec(
@@ -82,3 +102,25 @@ def make_spec(
 
 def build_model(spec: RunSpec, video_shape):
     return get_model_class(spec.model)(spec.model_config, video_shape)
+
+
+# What a run writes into its folder; `--overwrite` removes exactly these, nothing of the user's.
+RUN_FILES = ("checkpoints", "figures", "metrics.json", "report.html", "log.csv", "config.json")
+
+
+def clear_run(run_dir) -> list[str]:
+    """Remove what a run owns from `run_dir` (checkpoints incl. best.pt, metrics, figures, report,
+    log, config); return the names removed."""
+    import shutil  # noqa: PLC0415
+
+    removed = []
+    for name in RUN_FILES:
+        path = Path(run_dir) / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
