@@ -156,7 +156,11 @@ def test_resume_writes_the_new_train_settings(tmp_path):
 
 
 def test_a_setting_that_is_not_finite_is_named(tmp_path):
-    trainer = Trainer(spec("tiny_ae", {"noise": float("inf")}), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="model.noise"):  # the config refuses it up front
+        spec("tiny_ae", {"noise": float("inf")})
+    run_spec = spec("tiny_ae")
+    run_spec.model_config.noise = float("inf")  # a value set past the config's checks
+    trainer = Trainer(run_spec, tmp_path, progress=False)
     with pytest.raises(TrainingDiverged) as error:
         trainer.fit()
     message = str(error.value)

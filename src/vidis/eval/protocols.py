@@ -278,12 +278,19 @@ def run_gt_swaps(model, dataset, num_clips, batch_size, device, **_):
 # -- prediction -----------------------------------------------------------------------------------
 
 
+def _context_frames(model) -> int | None:
+    """How many observed frames a prediction model conditions on (its config's `context_frames`)."""
+    return getattr(model, "context_frames", None) or getattr(model.config, "context_frames", None)
+
+
 def _prediction_applies(model, dataset):
     ok, reason = _has("predict")(model, dataset)
     if not ok:
         return ok, reason
+    if _context_frames(model) is None:
+        return False, f"{model.name} declares no context_frames"
     try:
-        from .prediction import prediction_scores  # noqa: F401, PLC0415
+        from .prediction import evaluate_prediction  # noqa: F401, PLC0415
     except ImportError as err:
         return False, f"unavailable in this install ({err})"
     return True, ""
@@ -291,6 +298,9 @@ def _prediction_applies(model, dataset):
 
 @register_protocol("prediction", _prediction_applies, help="future frames from a context")
 def run_prediction(model, dataset, num_clips, batch_size, device, **_):
-    from .prediction import prediction_scores  # noqa: PLC0415
+    from .prediction import evaluate_prediction  # noqa: PLC0415
 
-    return {"prediction": prediction_scores(model, dataset, num_clips, batch_size, device)}
+    scores = evaluate_prediction(
+        model, dataset, _context_frames(model), num_clips=num_clips, batch_size=batch_size, device=device
+    )
+    return {"prediction": scores}
