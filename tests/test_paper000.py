@@ -214,3 +214,41 @@ def test_paper_numbers_are_the_codes_json():
         "content_from_motion"
     ] == pytest.approx(paper000.PAPER_TABLE2["content_disentanglement"])
     assert paper000.MODELS == ("frame_vae", "lstm_vae", "dvae")
+
+
+# -- reproduce: reusing runs ---------------------------------------------------------------------
+
+
+def _finished_run(tmp_path, overrides=None):
+    from vidis.train.spec import make_spec
+
+    run = tmp_path / "dvae"
+    (run / "checkpoints").mkdir(parents=True)
+    spec = make_spec("dvae", preset="smoke", overrides=overrides)
+    spec.save(run / "config.json")
+    torch.save({"step": spec.train.steps}, run / "checkpoints" / "last.pt")
+    return run
+
+
+def test_reproduce_refuses_a_run_with_other_settings_unless_reuse(tmp_path, capsys):
+    run = _finished_run(tmp_path)
+    assert paper000.train_or_reuse("dvae", "smoke", run, {}, progress=False) == run  # same spec
+    with pytest.raises(paper000.RunMismatch, match=r"train\.lr: run has 0\.\d+, asked 0\.5.*--reuse"):
+        paper000.train_or_reuse("dvae", "smoke", run, {"train": {"lr": 0.5}}, progress=False)
+    with pytest.raises(paper000.RunMismatch, match=r"run\.preset: run has 'smoke', asked 'small'"):
+        paper000.train_or_reuse("dvae", "small", run, {}, progress=False)
+    reused = paper000.train_or_reuse("dvae", "smoke", run, {"train": {"lr": 0.5}}, progress=False, reuse=True)
+    assert reused == run and "differing from this call: train.lr" in capsys.readouterr().out
+
+
+def test_run_overrides_are_what_differs_from_the_preset(tmp_path):
+    from vidis.train.spec import RunSpec
+
+    run = _finished_run(tmp_path, {"train": {"lr": 0.5}, "model": {"content_dim": 3}})
+    assert paper000.run_overrides(RunSpec.load(run)) == {"model.content_dim": 3, "train.lr": 0.5}
+
+
+def test_smoke_gets_a_quick_judge():
+    assert paper000.judge_steps_for("smoke", None) == paper000.SMOKE_JUDGE_STEPS < 100
+    assert paper000.judge_steps_for("smoke", 7) == 7
+    assert paper000.judge_steps_for("small", None) is None  # the judge's default

@@ -78,16 +78,16 @@ PAPER_TABLE1 = {
 TABLE1_ROWS = [
     (
         None,
-        f"As the paper's code computes them: first {CODE_RECON_CLIPS} test clips "
-        f"in batches of {CODE_BATCH_SIZE}",
+        "As the paper's code computes them: "
+        "first {code_recon_clips} test clips in batches of {code_batch_size}",
     ),
     ("mse_code", "MSE ↓ (mean of per-batch MSE)"),
-    ("psnr_batch16", f"PSNR (dB) ↑: mean over batches of {CODE_BATCH_SIZE} of 10 log10(1 / batch MSE)"),
+    ("psnr_batch16", "PSNR (dB) ↑: mean over batches of 10 log10(1 / batch MSE)"),
     ("ssim_7x7_uniform", "SSIM ↑: 7x7 uniform window, sample covariance (scikit-image default)"),
     ("temporal_consistency_code", "Temporal consistency: mean |x_{t+1} - x_t| of the reconstructions"),
     ("parameters", "Parameters"),
     ("forward_ms_batch4", "Forward time (ms): batch of 4, mean of 50 runs after 10 warm-ups, this machine"),
-    (None, "vidis's own definitions: all evaluated test clips"),
+    (None, "vidis's own definitions: {num_clips} test clips"),
     ("mse", "MSE ↓"),
     ("psnr_of_mean_mse", "PSNR (dB) ↑: 10 log10(1 / MSE) over all clips (the paper's text)"),
     ("psnr", "PSNR (dB) ↑: mean of per-frame PSNR"),
@@ -353,9 +353,14 @@ def table1(results: dict, preset: str) -> Table:
     models = _present_models(results)
     header = ["metric"] + [f"{LABELS[m]}: {who}" for m in models for who in ("paper", "vidis")]
     rows = []
+    last = results[models[-1]]
+    names = {
+        k: f"{last[k]:,}" if isinstance(last.get(k), int) else "?" for k in ("code_recon_clips", "num_clips")
+    }
+    names["code_batch_size"] = last.get("code_batch_size", "?")
     for key, label in TABLE1_ROWS:
         if key is None:
-            rows.append([label])
+            rows.append([label.format(**names)])
             continue
         cells = [label]
         for m in models:
@@ -448,6 +453,13 @@ def table2_markdown(results: dict, preset: str) -> str:
     return to_markdown(table2(results, preset))
 
 
+def judge_steps_for(preset: str, judge_steps: int | None) -> int | None:
+    """The judge's training steps: as asked, else a quick judge at `smoke`, else the default (None)."""
+    if judge_steps is None and preset == "smoke":
+        return SMOKE_JUDGE_STEPS
+    return judge_steps
+
+
 def _announce_judge(data: str, steps: int | None):
     from ..eval.judge import DEFAULT_STEPS
 
@@ -494,8 +506,7 @@ def reproduce(
     spec = RunSpec.load(runs["dvae"])
     options = to_dict(spec.data_config)
     test = eval_dataset(spec.data, "test", **options)
-    if judge_steps is None and preset == "smoke":
-        judge_steps = SMOKE_JUDGE_STEPS
+    judge_steps = judge_steps_for(preset, judge_steps)
     _announce_judge(spec.data, judge_steps)
     judge_options = {"steps": judge_steps} if judge_steps else {}
     judge = get_or_train_judge(spec.data, options, device=device, progress=progress, **judge_options)
