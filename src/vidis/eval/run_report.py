@@ -122,7 +122,11 @@ def judge_summary(judge: dict) -> str:
         return f"{judge[key]:.3f}" if isinstance(judge.get(key), (int, float)) else "–"
 
     swaps = _first(judge, "num_swaps", "judge_num_swaps", "num_clips")
-    on = f"Judge on {swaps:,} swaps" if isinstance(swaps, int) else "Judge on swaps (number not recorded)"
+    on = (
+        f"Judge on swaps ({swaps:,} swaps)"
+        if isinstance(swaps, int)
+        else "Judge on swaps (number not recorded)"
+    )
     return (
         f"{on}: content of A (the row) recognised "
         f"{score('content_accuracy')} (on real clips {score('real_content_accuracy')}, on this "
