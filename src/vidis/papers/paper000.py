@@ -142,7 +142,7 @@ TABLE2_ROWS = [
     (None, "The judge (vidis, not in the paper), on {judge_num_swaps} swaps"),
     ("judge_content_accuracy", "Judge: content of A recognised in the swap ↑"),
     ("judge_acc_content_set", "  both digit classes of A recognised"),
-    ("judge_motion_accuracy", "Judge: motion of B recognised in the swap ↑ (direction, grid cell)"),
+    ("judge_motion_accuracy", "Judge: motion of B recognised in the swap ↑ (mean over its motion factors)"),
     ("judge_acc_direction", "  direction of B"),
     ("judge_acc_cell", "  3x3 grid cell of B, per frame"),
     ("judge_content_from_motion_source", "Judge: content of B recognised in the swap ↓ (B's digits leaked)"),
@@ -375,7 +375,8 @@ def table1(results: dict, preset: str) -> Table:
         "(800 clips; the text says 1,000); PSNR = mean over batches of 10 log10(1 / batch MSE) "
         "(evaluation/metrics.py, psnr); SSIM = skimage structural_similarity(win_size=7, data_range=1) "
         "per frame (ssim_video; the text says a window of 11); forward time = mean of 50 model(video) "
-        "calls on 4 clips after 10 warm-ups, on the author's machine.",
+        "calls on 4 clips after 10 warm-ups, on the author's machine (evaluation_2.py picks MPS, "
+        "then CUDA, then CPU; the device is not recorded).",
     ]
     return Table(f"Paper 000, Table 1: reconstruction (vidis preset `{preset}`)", header, rows, notes)
 
