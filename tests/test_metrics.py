@@ -12,6 +12,8 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 from vidis.errors import VidisError
 from vidis.metrics import (
     MetricInputError,
+    batch_psnr,
+    binomial_standard_error,
     conditional_entropy,
     frechet_distance,
     inception_score,
@@ -222,13 +224,16 @@ def test_cross_correlation():
     assert mean_abs_cross_correlation(z, z) == pytest.approx(0.25, abs=0.02)
 
 
-def test_constant_dimensions_give_zero_not_nan():
+def test_constant_dimensions_give_zero_and_constant_pearson_is_undefined():
     rng = np.random.default_rng(0)
     a = np.column_stack([rng.normal(size=100), np.full(100, 0.1)])
     b = np.column_stack([a[:, 0], np.zeros(100)])
     value = mean_abs_cross_correlation(a, b)
     assert value == pytest.approx(0.25)  # only the (0, 0) pair correlates, with |r| = 1
-    assert pearson(np.full(10, 0.3), np.arange(10)) == 0.0
+    # A constant sample has no correlation: undefined (NaN, as numpy says), never 0.
+    assert math.isnan(pearson(np.full(10, 0.3), np.arange(10)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert np.isnan(np.corrcoef(np.zeros(10), np.arange(10))[0, 1])
 
 
 def test_pearson_against_numpy():
@@ -258,3 +263,66 @@ def test_metrics_match_skimage_on_real_moving_mnist_clips():
             lambda x, y: peak_signal_noise_ratio(y, x, data_range=1.0), other.numpy(), clips.numpy()
         )
         assert torch.allclose(psnr(other, clips), torch.from_numpy(sk_psnr), atol=1e-6)
+
+
+# -- paper 000's public code: SSIM of scikit-image's defaults, PSNR per batch -------------------
+
+
+@pytest.mark.parametrize("make", [_noisy_pair, _structured_pair])
+def test_uniform_7x7_ssim_matches_skimage_defaults(make):
+    """skimage's default SSIM (7x7 uniform window, sample covariance), as paper 000's code calls
+    it: structural_similarity(target_frame, pred_frame, data_range=1.0, win_size=7)."""
+    pred, target = make((2, 3, 1, 32, 32), seed=1)
+    ours = ssim(torch.from_numpy(pred), torch.from_numpy(target), window_size=7, window="uniform",
+                sample_covariance=True)
+    ref = np.array([[structural_similarity(target[b, t, 0], pred[b, t, 0], data_range=1.0, win_size=7)
+                     for t in range(3)] for b in range(2)])
+    np.testing.assert_allclose(ours.numpy(), ref, rtol=0, atol=1e-12)
+    # The 11x11 Gaussian (vidis's definition) is a different number on the same frames.
+    gaussian = ssim(torch.from_numpy(pred), torch.from_numpy(target))
+    assert (gaussian - ours).abs().max() > 1e-3
+
+
+def test_uniform_ssim_by_hand_on_one_window():
+    """A 7x7 frame has one valid window: SSIM is the formula over all 49 pixels, with the
+    variances and covariance normalised by 48 (sample) or 49 (population)."""
+    rng = np.random.default_rng(3)
+    x, y = rng.random((7, 7)), rng.random((7, 7))
+    c1, c2 = 0.01**2, 0.03**2
+    for ddof, sample in ((1, True), (0, False)):
+        cov = np.cov(x.ravel(), y.ravel(), ddof=ddof)
+        ref = ((2 * x.mean() * y.mean() + c1) * (2 * cov[0, 1] + c2)) / (
+            (x.mean() ** 2 + y.mean() ** 2 + c1) * (cov[0, 0] + cov[1, 1] + c2)
+        )
+        value = ssim(torch.from_numpy(x)[None, None, None], torch.from_numpy(y)[None, None, None],
+                     window_size=7, window="uniform", sample_covariance=sample)
+        assert float(value) == pytest.approx(ref, abs=1e-12)
+    with pytest.raises(MetricInputError):
+        ssim(torch.zeros(1, 1, 1, 8, 8), torch.zeros(1, 1, 1, 8, 8), window_size=7, window="box")
+
+
+def test_batch_psnr_is_psnr_of_the_batch_mse():
+    pred, target = _noisy_pair((4, 3, 1, 16, 16))
+    pred, target = torch.from_numpy(pred), torch.from_numpy(target)
+    whole = 10 * math.log10(1 / float(((pred - target) ** 2).mean()))
+    assert float(batch_psnr(pred, target)) == pytest.approx(whole, abs=1e-12)
+    assert float(batch_psnr(pred, target)) == pytest.approx(
+        peak_signal_noise_ratio(target.numpy(), pred.numpy(), data_range=1.0), abs=1e-10
+    )
+    # The mean of per-batch PSNRs (paper 000's code) is at least the PSNR of the mean MSE
+    # (-log is convex): batches with MSE 0.01 and 0.04 give (20 + 13.98) / 2, not 10 log10(1/0.025).
+    zeros = torch.zeros(2, 1, 1, 4, 4, dtype=torch.float64)
+    first, second = batch_psnr(zeros, zeros + 0.1), batch_psnr(zeros, zeros + 0.2)
+    assert float(first + second) / 2 == pytest.approx((20 + 10 * math.log10(25)) / 2)
+    pooled = batch_psnr(torch.cat([zeros, zeros]), torch.cat([zeros + 0.1, zeros + 0.2]))
+    assert float(pooled) == pytest.approx(10 * math.log10(1 / 0.025))
+    assert float(first + second) / 2 > float(pooled)
+
+
+def test_binomial_standard_error():
+    assert binomial_standard_error(0.83, 200) == pytest.approx(math.sqrt(0.83 * 0.17 / 200))
+    assert binomial_standard_error(1.0, 10) == 0.0
+    with pytest.raises(MetricInputError):
+        binomial_standard_error(0.5, 0)
+    with pytest.raises(MetricInputError):
+        binomial_standard_error(1.5, 10)

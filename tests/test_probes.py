@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidis.eval.probes import chance_accuracy, prediction_disentanglement, probe_accuracy
+from vidis.eval.probes import chance_accuracy, prediction_disentanglement, probe_accuracy, probe_score
 
 
 def _one_hot_latent(labels, n_classes, rng, noise=0.3, extra_dims=4):
@@ -70,10 +70,19 @@ def test_prediction_disentanglement():
         "content_from_motion",
         "motion_from_motion",
         "motion_from_content",
+        "content_from_content_se",
+        "content_from_motion_se",
+        "motion_from_motion_se",
+        "motion_from_content_se",
+        "probe_test_clips",
         "content_disentanglement",
         "motion_disentanglement",
         "overall_disentanglement",
     }
+    assert scores["probe_test_clips"] == 120  # 20% of 600 held out
+    for name in ("content_from_content", "motion_from_content"):
+        p = scores[name]
+        assert scores[f"{name}_se"] == pytest.approx((p * (1 - p) / 120) ** 0.5)
     assert scores["content_from_content"] > 0.9 and scores["motion_from_motion"] > 0.9
     assert scores["content_disentanglement"] > 0.5 and scores["motion_disentanglement"] > 0.5
     mean = (scores["content_disentanglement"] + scores["motion_disentanglement"]) / 2
@@ -82,3 +91,12 @@ def test_prediction_disentanglement():
     swapped = prediction_disentanglement(motion, content, content_labels, motion_labels)
     assert swapped["content_disentanglement"] < 0 and swapped["motion_disentanglement"] < 0
     assert swapped["overall_disentanglement"] < 0
+
+
+def test_probe_score_counts_the_held_out_clips():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 1000)
+    features = rng.normal(size=(1000, 4))
+    accuracy, num_test = probe_score(features, labels)
+    assert num_test == 200  # paper 000's code also holds out 200 of its 1,000 clips
+    assert accuracy == probe_accuracy(features, labels)

@@ -166,3 +166,12 @@ def test_judge_summary_puts_each_score_beside_its_ceilings():
     assert "content of A (the row) recognised 0.010 (on real clips 0.640" in text
     assert "motion of B (the column) 0.500" in text
     assert "reconstructions –" in text  # scores the run does not have are marked, not invented
+
+
+def test_judge_summary_states_the_number_of_swaps_and_the_judge():
+    from vidis.eval.run_report import judge_summary
+
+    text = judge_summary({"num_swaps": 300, "content_accuracy": 0.5, "file": "/c/j.pt", "accuracy": 0.9})
+    assert text.startswith("Judge on swaps (300 swaps)")
+    assert "Judge used: /c/j.pt; its own accuracy on real test clips: 0.900." in text
+    assert "1,000" not in judge_summary({"content_accuracy": 0.5})  # never a count the run did not use

@@ -1,7 +1,8 @@
 """Pure metrics: per-frame image metrics of videos and dataset-level statistics."""
 
-from vidis.metrics.image import MetricInputError, mse, psnr, ssim, temporal_consistency
+from vidis.metrics.image import MetricInputError, batch_psnr, mse, psnr, ssim, temporal_consistency
 from vidis.metrics.stats import (
+    binomial_standard_error,
     conditional_entropy,
     frechet_distance,
     inception_score,
@@ -12,6 +13,8 @@ from vidis.metrics.stats import (
 
 __all__ = [
     "MetricInputError",
+    "batch_psnr",
+    "binomial_standard_error",
     "conditional_entropy",
     "frechet_distance",
     "inception_score",

@@ -11,7 +11,7 @@ import torch
 
 from vidis.errors import VidisError
 
-__all__ = ["MetricInputError", "mse", "psnr", "ssim", "temporal_consistency"]
+__all__ = ["MetricInputError", "batch_psnr", "mse", "psnr", "ssim", "temporal_consistency"]
 
 
 class MetricInputError(VidisError, ValueError):
@@ -64,6 +64,20 @@ def psnr(pred, target, data_range: float = 1.0) -> torch.Tensor:
     return 10.0 * torch.log10(data_range**2 / err)  # 1 / 0 = inf -> inf dB
 
 
+def batch_psnr(pred, target, data_range: float = 1.0) -> torch.Tensor:
+    """PSNR of a whole batch: 10 * log10(data_range^2 / MSE), MSE over every pixel of the batch.
+
+    pred, target: (B, T, C, H, W). Returns a float64 scalar tensor (+inf if pred == target).
+    Paper 000's public code (evaluation/metrics.py, `psnr`) computes this per DataLoader batch and
+    averages over batches; -log is convex, so that mean is at least the PSNR of the mean MSE.
+
+    >>> batch_psnr(torch.zeros(2, 1, 1, 4, 4), torch.full((2, 1, 1, 4, 4), 0.1))
+    tensor(20.0000, dtype=torch.float64)
+    """
+    err = mse(pred, target).mean()  # every frame has as many pixels: mean of frames = mean of pixels
+    return 10.0 * torch.log10(data_range**2 / err)
+
+
 def _gaussian_window(window_size: int, sigma: float, device) -> torch.Tensor:
     """1-D Gaussian of `window_size` taps, g_i ∝ exp(-i^2 / (2 sigma^2)), summing to 1."""
     x = torch.arange(window_size, dtype=torch.float64, device=device) - (window_size - 1) / 2
@@ -88,6 +102,8 @@ def ssim(
     data_range: float = 1.0,
     window_size: int = 11,
     sigma: float = 1.5,
+    window: str = "gaussian",
+    sample_covariance: bool = False,
 ) -> torch.Tensor:
     """Structural similarity (Wang et al. 2004) of each frame, averaged over channels and pixels.
 
@@ -105,6 +121,13 @@ def ssim(
     skimage (float64 input) ~1e-14; float32 internals gave up to ~2e-6 on smooth images
     (E[x^2] - E[x]^2 cancels), at about 0.6x the time.
 
+    `window="uniform"` averages a `window_size` x `window_size` square with equal weights
+    (`sigma` unused); `sample_covariance=True` multiplies variances and covariance by
+    NP / (NP - 1), NP = window_size^2. `ssim(x, y, window_size=7, window="uniform",
+    sample_covariance=True)` is scikit-image's default, `structural_similarity(x, y,
+    data_range=1.0, win_size=7)`, which paper 000's public code averaged over frames
+    (evaluation/metrics.py, `ssim_video`; its text says a window of 11).
+
     pred, target: (B, T, C, H, W) with H, W >= window_size. Returns (B, T), float64.
 
     >>> x = torch.rand(1, 2, 3, 16, 16)
@@ -115,22 +138,30 @@ def ssim(
     b, t, c, h, w = pred.shape
     if window_size < 1 or window_size % 2 == 0:
         raise MetricInputError(f"window_size must be a positive odd integer, got {window_size}")
+    if sample_covariance and window_size < 3:
+        raise MetricInputError(f"sample_covariance needs window_size >= 3, got {window_size}")
     if h < window_size or w < window_size:
         raise MetricInputError(
             f"ssim needs frames of at least {window_size}x{window_size} (window_size), got {h}x{w}"
         )
+    if window not in ("gaussian", "uniform"):
+        raise MetricInputError(f"window must be 'gaussian' or 'uniform', got {window!r}")
     x = pred.reshape(b * t * c, h, w)  # (N, H, W), N = B*T*C
     y = target.reshape(b * t * c, h, w)
 
-    g = _gaussian_window(window_size, sigma, pred.device)
+    if window == "gaussian":
+        g = _gaussian_window(window_size, sigma, pred.device)
+    else:
+        g = torch.full((window_size,), 1.0 / window_size, dtype=torch.float64, device=pred.device)
     maps = torch.cat([x, y, x * x, y * y, x * y])  # (5N, H, W)
     maps = maps @ _valid_conv_matrix(g, w)  # blur along W: (5N, H, W'), W' = W - window_size + 1
     maps = _valid_conv_matrix(g, h).T @ maps  # blur along H: (5N, H', W')
     mu_x, mu_y, e_xx, e_yy, e_xy = maps.chunk(5)  # each (N, H', W')
 
-    var_x = e_xx - mu_x * mu_x
-    var_y = e_yy - mu_y * mu_y
-    cov_xy = e_xy - mu_x * mu_y
+    norm = window_size**2 / (window_size**2 - 1) if sample_covariance else 1.0
+    var_x = norm * (e_xx - mu_x * mu_x)
+    var_y = norm * (e_yy - mu_y * mu_y)
+    cov_xy = norm * (e_xy - mu_x * mu_y)
     c1 = (0.01 * data_range) ** 2
     c2 = (0.03 * data_range) ** 2
     s = ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / (

@@ -12,6 +12,7 @@ import torch
 from vidis.metrics.image import MetricInputError
 
 __all__ = [
+    "binomial_standard_error",
     "conditional_entropy",
     "frechet_distance",
     "inception_score",
@@ -160,14 +161,31 @@ def mean_abs_cross_correlation(a, b) -> float:
 def pearson(x, y) -> float:
     """Pearson correlation cov(x, y) / (std(x) std(y)) of two equally long samples (flattened).
 
-    Returns 0.0 when x or y is constant (correlation undefined), instead of NaN.
+    Returns NaN when x or y is constant: the correlation is undefined there (as numpy's
+    `corrcoef` says), and reporting 0 would claim "uncorrelated". Pooling several sequences
+    into one correlation is `pearson(x.flatten(), y.flatten())`.
 
     >>> round(pearson([1, 2, 3], [2, 4, 7]), 6)
     0.993399
     >>> pearson([1, 2, 3], [5, 5, 5])
-    0.0
+    nan
     """
     x, y = _as_array(x).reshape(-1, 1), _as_array(y).reshape(-1, 1)  # (N, 1)
     if len(x) != len(y) or len(x) == 0:
         raise MetricInputError(f"x and y need the same non-zero length, got {len(x)}, {len(y)}")
+    if x.max() == x.min() or y.max() == y.min():
+        return float("nan")
     return float(np.clip((_zscore(x) * _zscore(y)).mean(), -1.0, 1.0))
+
+
+def binomial_standard_error(accuracy: float, num_test: int) -> float:
+    """Standard error sqrt(p (1 - p) / n) of an accuracy p measured on n independent test items.
+
+    >>> round(binomial_standard_error(0.5, 100), 6)
+    0.05
+    """
+    if num_test < 1:
+        raise MetricInputError(f"num_test must be >= 1, got {num_test}")
+    if not 0.0 <= accuracy <= 1.0:
+        raise MetricInputError(f"accuracy must be in [0, 1], got {accuracy}")
+    return float(np.sqrt(accuracy * (1.0 - accuracy) / num_test))
