@@ -226,7 +226,10 @@ def _finished_run(tmp_path, overrides=None):
     (run / "checkpoints").mkdir(parents=True)
     spec = make_spec("dvae", preset="smoke", overrides=overrides)
     spec.save(run / "config.json")
-    torch.save({"step": spec.train.steps}, run / "checkpoints" / "last.pt")
+    torch.save(
+        {"model": {}, "step": spec.train.steps, "video_shape": [4, 1, 64, 64]},
+        run / "checkpoints" / "last.pt",
+    )
     return run
 
 

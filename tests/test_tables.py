@@ -99,6 +99,9 @@ def _fake_results() -> dict:
             judge_file="/cache/judges/moving_mnist-x|y.pt",
             judge_accuracy={"digit0": 0.9, "direction": 0.7},
             overrides={"train.steps": 10} if model == "dvae" else {},
+            gt_num_clips=200,
+            gt_swap_mse=0.0312,
+            gt_swap_mse_se=0.0011,
         )
         results[model] = row
     results["dvae"]["motion_correlation"] = None  # undefined
@@ -129,6 +132,10 @@ def test_paper000_markdown_tables_have_one_cell_per_column():
     assert "200 test clips" in text and "192 clips in batches of 16" in text
     assert "frame_vae: none" in text and "dvae: train.steps=10" in text
     assert "on 200 swaps" in text and "moving_mnist-x|y.pt" in text and "digit0 0.9" in text
+    # the ground-truth swap rows: their pair count, four decimals with the standard error
+    assert "on 200 pairs" in text
+    gt = next(row for label, row in by_label.items() if label.startswith("MSE of the model's swap"))
+    assert gt[1:] == ["–"] + ["0.0312 ± 0.0011"] * 3
 
 
 def test_paper000_report_tables_have_one_cell_per_column(tmp_path):
@@ -156,7 +163,7 @@ def _fake_run(tmp_path, metrics: dict):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     make_spec("dvae", preset="smoke").save(run / "config.json")
-    torch.save({"step": 4}, run / "checkpoints" / "last.pt")
+    torch.save({"model": {}, "step": 4, "video_shape": [4, 1, 64, 64]}, run / "checkpoints" / "last.pt")
     (run / "metrics.json").write_text(json.dumps(metrics))
     return run
 

@@ -409,6 +409,7 @@ def cmd_reconstruct(args) -> int:
 
 
 def cmd_swap(args) -> int:
+    from . import test_set as vidis_test_set  # noqa: PLC0415
     from .eval.figures import swap_grid  # noqa: PLC0415
 
     model, video = _run_and_test_clips(args, args.num)
@@ -417,6 +418,19 @@ def cmd_swap(args) -> int:
         f"wrote {' and '.join(map(str, paths))}: cell (i, j) = content of clip i (left column) "
         "with motion of clip j (top row)"
     )
+    test = vidis_test_set(args.run)
+    if getattr(test, "can_render_swaps", False) and video.shape[0] >= 2:
+        from .eval.figures import swap_vs_truth_figure  # noqa: PLC0415
+
+        n = video.shape[0]
+        pairs = [(i, (i + 1) % n) for i in range(n)]
+        out = _out(args, "swap.gif")
+        out = out.with_name(out.stem + "_vs_truth.gif")
+        paths = swap_vs_truth_figure(model, test, pairs, out, device=video.device)
+        print(
+            f"wrote {' and '.join(map(str, paths))}: per pair, A, B, the true swap (A's content on "
+            "B's motion, rendered by the dataset) and the model's swap"
+        )
     return 0
 
 

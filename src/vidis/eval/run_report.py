@@ -20,6 +20,10 @@ from ..viz.report import Section, metrics_table, write_report
 # Figures in the order a reader wants them: what the model does first, then how it trained.
 FIGURES = [
     ("Content/motion swap (rows: content source, columns: motion source)", ["swap.gif", "swap.png"]),
+    (
+        "Swaps against the ground truth (rows: A, B, the true swap the dataset renders, the model's swap)",
+        ["swap_vs_truth.gif", "swap_vs_truth.png"],
+    ),
     ("Content interpolation", ["interpolate_content.gif"]),
     ("Motion interpolation", ["interpolate_motion.gif"]),
     (
@@ -68,6 +72,9 @@ def write_run_report(run_dir) -> Path:
             if names[0] == "swap.gif" and isinstance(metrics.get("judge"), Mapping):
                 note, stale = section_step(metrics["judge"], step)
                 text = judge_summary(metrics["judge"]) + f" ({note}.)"
+            if names[0] == "swap_vs_truth.gif" and isinstance(metrics.get("gt_swaps"), Mapping):
+                note, stale = section_step(metrics["gt_swaps"], step)
+                text = gt_swaps_summary(metrics["gt_swaps"]) + f" ({note}.)"
             sections.append(Section(title, text=text, images=images))
     scalars = {k: v for k, v in metrics.items() if not isinstance(v, Mapping)}
     run_rows = [{"metric": "checkpoint step", "value": step if step is not None else "no checkpoint"}]
@@ -135,3 +142,24 @@ def judge_summary(judge: dict) -> str:
         f"{score('recon_motion_accuracy')}). Leaked: B's content {score('content_from_motion_source')}, "
         f"A's motion {score('motion_from_content_source')}. Judge-FD {score('fd')}. " + judge_used(judge)
     )
+
+
+def gt_swaps_summary(gt: Mapping) -> str:
+    """One sentence: the swap against the true swap, beside copying B, copying A and the model's
+    own reconstruction of the true swap (the most a swap can reach)."""
+
+    def pair(source: str) -> str:
+        mse, ssim = gt.get(f"{source}_mse"), gt.get(f"{source}_ssim")
+        if not isinstance(mse, (int, float)) or not isinstance(ssim, (int, float)):
+            return "–"
+        return f"MSE {mse:.4f}, SSIM {ssim:.3f}"
+
+    n = gt.get("num_clips")
+    clips = f"{n:,} pairs" if isinstance(n, int) else "? pairs"
+    text = (
+        f"Against the true swap ({clips}, best digit order): the model's swap {pair('swap')}; "
+        f"copying B {pair('copy_b')}; copying A {pair('copy_a')}"
+    )
+    if "recon_mse" in gt:
+        text += f"; the model's reconstruction of the true swap (its ceiling) {pair('recon')}"
+    return text + "."

@@ -42,7 +42,8 @@ from ..config import to_dict
 from ..data import eval_dataset
 from ..errors import ConfigError, VidisError
 from ..eval.disentanglement import paper000_scores
-from ..eval.figures import interpolation_grid, reconstruction_grid, swap_grid
+from ..eval.figures import interpolation_grid, reconstruction_grid, swap_grid, swap_vs_truth_figure
+from ..eval.gt_swaps import ground_truth_swap_scores
 from ..eval.judge import get_or_train_judge
 from ..eval.reconstruction import evaluate_reconstruction
 from ..metrics import batch_psnr, mse, ssim, temporal_consistency
@@ -139,6 +140,19 @@ TABLE2_ROWS = [
     ("overall_disentanglement_vidis_label", "Overall disentanglement, vidis's motion label"),
     ("motion_correlation_per_pair", "Motion correlation: mean over swap pairs of one Pearson r per pair"),
     ("motion_correlation_per_pair_undefined", "  pairs where it is undefined (constant output), left out"),
+    (
+        None,
+        "Against the ground-truth swap (vidis, not in the paper): A's digits drawn on B's "
+        "trajectories by the dataset, best digit order, on {gt_num_clips} pairs (± s.e.)",
+    ),
+    ("gt_swap_mse", "MSE of the model's swap ↓"),
+    ("gt_recon_mse", "  the model's reconstruction of the true swap (the most a swap can reach)"),
+    ("gt_copy_b_mse", "  a copy of B (motion source; reference)"),
+    ("gt_copy_a_mse", "  a copy of A (content source; reference)"),
+    ("gt_swap_ssim", "SSIM of the model's swap ↑ (11x11 Gaussian)"),
+    ("gt_recon_ssim", "  the model's reconstruction of the true swap"),
+    ("gt_copy_b_ssim", "  a copy of B (reference)"),
+    ("gt_copy_a_ssim", "  a copy of A (reference)"),
     (None, "The judge (vidis, not in the paper), on {judge_num_swaps} swaps"),
     ("judge_content_accuracy", "Judge: content of A recognised in the swap ↑"),
     ("judge_acc_content_set", "  both digit classes of A recognised"),
@@ -316,7 +330,8 @@ def _cell(row: dict | None, key: str, se: float | None = None) -> str:
         own = key.endswith("_vidis_label")
         se = row.get(key.replace("_vidis_label", "_se_vidis_label") if own else f"{key}_se")
     if isinstance(se, (int, float)) and not isinstance(value, bool):
-        return f"{value:.2f} ± {se:.2f}"
+        digits = 4 if key.startswith("gt_") else 2  # ground-truth-swap MSEs are ~0.01-0.05
+        return f"{value:.{digits}f} ± {se:.{digits}f}"
     return _number(value)
 
 
@@ -390,6 +405,9 @@ def table2(results: dict, preset: str) -> Table:
         "motion_label_vidis": last.get("motion_label_vidis", last.get("motion_label", "direction")),
         "judge_num_swaps": next(
             (f"{results[m]['judge_num_swaps']:,}" for m in models if "judge_num_swaps" in results[m]), "no"
+        ),
+        "gt_num_clips": next(
+            (f"{results[m]['gt_num_clips']:,}" for m in models if "gt_num_clips" in results[m]), "no"
         ),
     }
     has_own_label = any("motion_label_vidis" in results[m] for m in models)
@@ -541,6 +559,9 @@ def reproduce(
         if any(k.startswith("judge_") for k in row):
             for key, value in about_judge.items():
                 row.setdefault(key, value)
+        if getattr(test, "can_render_swaps", False):
+            gt = ground_truth_swap_scores(model, test, num_clips=num_clips, device=device)
+            row.update({f"gt_{k}": v for k, v in gt.items()})
         results[name] = row
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "table1.md").write_text(table1_markdown(results, preset))
@@ -550,6 +571,9 @@ def reproduce(
     clips = test.batch(range(min(10, len(test))))["video"].to(device)
     reconstruction_grid({m: models[m] for m in MODELS}, clips[:6], figures / "reconstructions")
     swap_grid(models["dvae"], clips[:5], figures / "swap")
+    if getattr(test, "can_render_swaps", False):
+        pairs = [(i, (i + 1) % 5) for i in range(5)]
+        swap_vs_truth_figure(models["dvae"], test, pairs, figures / "swap_vs_truth", device=device)
     interpolation_grid(models["dvae"], clips[:3], clips[5:8], "content", figures / "interpolate_content")
     interpolation_grid(models["dvae"], clips[:3], clips[5:8], "motion", figures / "interpolate_motion")
     write_paper000_report(out, results, preset, getattr(judge, "report", {}))
@@ -582,6 +606,18 @@ def write_paper000_report(out: Path, results: dict, preset: str, judge_report: d
             "Content/motion swap (paper figure 5)",
             text=swap_text,
             images=["figures/swap.gif", "figures/swap.png"],
+        ),
+        Section(
+            "dvae's swaps beside the true swap",
+            text=(
+                "Per pair: A (content source), B (motion source), the true swap (A's digits on B's "
+                "trajectories, rendered by the dataset) and dvae's swap."
+            ),
+            images=[
+                f"figures/{n}"
+                for n in ("swap_vs_truth.gif", "swap_vs_truth.png")
+                if (out / "figures" / n).exists()
+            ],
         ),
         Section("Table 2: disentanglement", html=to_html(table2(results, preset))),
         Section("Table 1: reconstruction", html=to_html(table1(results, preset))),
