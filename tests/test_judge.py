@@ -451,3 +451,14 @@ def test_swap_pieces_by_construction():
     assert torch.allclose(average_frame_similarity(video, video), torch.ones(2))
     still = video[:, :1].expand(-1, 5, -1, -1, -1)
     assert torch.all(motion_energy(still) == 0) and motion_energy(video).shape == (2, 4)
+
+
+def test_missing_or_damaged_quick_judge_names_the_flag_that_rebuilds_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
+    with pytest.raises(VidisError, match="`vidis judge train --data moving_mnist --quick`"):
+        load_judge("moving_mnist", SMOKE, quick=True)
+    path = judge_path("moving_mnist", SMOKE, quick=True)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a judge")
+    with pytest.raises(VidisError, match="`vidis judge train --data moving_mnist --quick --overwrite`"):
+        get_or_train_judge("moving_mnist", SMOKE, quick=True)

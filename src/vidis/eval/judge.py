@@ -27,8 +27,10 @@ learning rate, network options and `JUDGE_VERSION`. A 5-step test judge is never
 the default one. Files are loaded with `weights_only=True`; a damaged or foreign file is an
 error that names it and says how to retrain it.
 
-Measured (moving_mnist defaults: 2 digits, 20 frames of 64x64; 1,000 real test clips whose
-digits come from the disjoint test pool): see `train_judge`.
+Measured (2026-11-26, see `train_judge`): the default Moving MNIST judge finds 0.970 of the
+test clips' digits and reads both digits of 0.940 of the clips (order-free), 0.950 / 0.921
+for digit0 / digit1 in order, on 1,000 real test clips (trained on an H200; about 7.6 minutes
+on 2 CPU cores, timed per step). The earlier judge read 0.77 per digit and 0.63 both.
 """
 
 from __future__ import annotations
@@ -154,9 +156,14 @@ def judge_path(data_name: str, data_options: dict | None = None, **settings) -> 
     return cache_dir() / "judges" / f"{data_name}-{full['steps']}steps-{sha}.pt"
 
 
+def _train_flags(settings: dict) -> str:
+    """The `vidis judge train` flags that make a judge of these settings ("" for the default)."""
+    kind = judge_kind(settings)
+    return {"default": "", "quick": " --quick"}.get(kind, f" --steps {settings['steps']}")
+
+
 def _retrain_hint(data_name: str, settings: dict) -> str:
-    flags = f" --steps {settings['steps']}" if settings["steps"] != DEFAULT_STEPS else ""
-    return f"`vidis judge train --data {data_name}{flags} --overwrite`"
+    return f"`vidis judge train --data {data_name}{_train_flags(settings)} --overwrite`"
 
 
 def save_judge(judge: Judge, report: dict, path: Path, settings: dict):
@@ -213,10 +220,9 @@ def load_judge(data_name: str, data_options: dict | None = None, device="cpu", *
     path = judge_path(data_name, data_options or {}, **settings)
     full = judge_settings(**settings)
     if not path.is_file():
-        flags = f" --steps {full['steps']}" if full["steps"] != DEFAULT_STEPS else ""
         raise VidisError(
             f"no {judge_kind(full)} judge for {data_name} with options {data_options or {}} at {path}; "
-            f"train one with `vidis judge train --data {data_name}{flags}`"
+            f"train one with `vidis judge train --data {data_name}{_train_flags(full)}`"
         )
     return load_judge_file(path, device, _retrain_hint(data_name, full))
 
@@ -352,7 +358,24 @@ def train_judge(
     clips are `eval_dataset(data_name, "test")`, whatever `seed` is. `num_workers` renders
     training clips in worker processes.
 
-    Measured: (filled in below once measured).
+    Measured (2026-11-26; moving_mnist 2 digits, 20 frames, dataset version 1; accuracy on
+    the 1,000 real test clips, digits from the disjoint test pool). The defaults (1,500 steps
+    of 24 clips; channels 16-32-64, depth 2, local 128) trained on one H200 gave digit0 0.950,
+    digit1 0.921, each digit found in the predicted multiset 0.970, both digits as a multiset
+    (content_set) 0.940, both in order (content_all) 0.907, direction 0.721, cell 0.824 (chance
+    0.12 / 0.11 / 0.13 / 0.35). On CPU, 2 threads pinned to 2 otherwise idle cores of that
+    machine's Xeon: 0.30 s a training step (clip rendering included) and 0.4 s per 100 test
+    clips, so about 7.6 minutes for the default judge (not one full CPU run: the shared
+    2-core development machine ran 10x slower that day). The ordered numbers have a floor
+    that no judge can pass: digit 0 is the leftmost at sub-pixel precision, and in 24 of the
+    1,000 test clips both digits are drawn at the same whole-pixel x in frame 0 (72 within one
+    pixel), so their order is not in the pixels; `content_each` and `content_set`, which a
+    swap (A's digits on B's paths) is scored by, are order-free. Same settings, other
+    networks (H200, 1,500 steps): channels 32-64-128 depth 2 gave content_each 0.979 and
+    content_set 0.958 at 0.64 s a CPU step (16 minutes); depth 1, 0.969 / 0.938; four stride-2
+    stages (a 4x4 map), 0.956 / 0.912. Reading every head from one linear layer over the
+    flattened frame map instead of pooling over space (as the earlier judge did) gave only
+    0.80 / 0.77 for digit0 / digit1 after 900 steps, 0.89 / 0.86 after 1,500.
     """
     data_options = dict(data_options or {})
     settings = judge_settings(
