@@ -13,9 +13,9 @@ swaps/samples (see shared/DESIGN.md, Evaluation):
 - judge-FD: the Frechet distance between Gaussians fitted to the judge's pooled clip features
   of the swaps and of real clips. This is *not* FID or FVD (no Inception/I3D weights): never
   call it that; values are only comparable between runs scored by the same cached judge and
-  the same number of clips (the feature has F + 4H = 512 dimensions, not far below the usual
-  1,000 clips, so the covariance estimates are noisy and the distance is biased upwards by an
-  amount that depends on N);
+  the same number of clips (the default judge's feature has 768 dimensions, not far below the
+  usual 1,000 clips, so the covariance estimates are noisy and the distance is biased upwards
+  by an amount that depends on N);
 - beside them, which judge scored them (`judge_file`, `judge_kind`) and its own accuracy on
   real test clips (`judge_test_acc_*`): a swap cannot score above the judge's own accuracy.
 
@@ -602,8 +602,8 @@ def describe_judge(judge: Judge) -> str:
     """One line: "judge: FILE (KIND, N steps), test accuracy digit0 0.98, ... on N real clips"."""
     report = getattr(judge, "report", {}) or {}
     accuracy = ", ".join(f"{k} {v:.3f}" for k, v in report.get("factor_accuracy", {}).items())
+    count = lambda key: f"{report[key]:,}" if isinstance(report.get(key), int) else "?"  # noqa: E731
     return (
-        f"judge: {judge.path or '(not cached)'} ({report.get('kind', 'unknown')}, "
-        f"{report.get('steps', '?')} steps); its accuracy on {report.get('num_test_clips', '?')} "
-        f"real test clips: {accuracy or 'not measured'}"
+        f"judge: {judge.path or '(not cached)'} ({report.get('kind', 'unknown')}, {count('steps')} "
+        f"steps); its accuracy on {count('num_test_clips')} real test clips: {accuracy or 'not measured'}"
     )

@@ -4,9 +4,10 @@ Per frame, a fully convolutional CNN at full resolution (conv 3x3 stride-2 stage
 `depth` stride-1 convs, each with BatchNorm and ReLU) gives a feature map M_t (B, T, D, h, w)
 (8x8 for 64 px frames). Two readouts of it:
 
-- what is in the frame, wherever it is: g_t = [max over space, mean over space] of M_t
-  (B, T, 2D), the same wherever a digit stands (a classifier that learns one digit pattern
-  for every position learns from every position's examples);
+- what is in the frame, wherever it is: a per-position layer (1x1 conv, L = `local`
+  channels) of M_t, then g_t = [max over space, mean over space] (B, T, 2L), the same
+  wherever a digit stands (a classifier that learns one digit pattern for every position
+  learns from every position's examples);
 - where things are: e_t = ReLU(linear(flatten M_t)) (B, T, F), and a bidirectional GRU over
   the e_t gives s_t (B, T, 2H), which knows the clip's past and future.
 
@@ -19,16 +20,25 @@ Each declared factor gets the head that suits what it is:
   digits the clip holds is a fact of every frame, which one is "digit 0" a fact of frame 0.
   So two heads: per frame, the order-free multiset of classes as the count of each class
   (0..K; a (C, K+1) softmax per class and frame from g_t, voted over frames); and per slot k,
-  "classify each digit where it is": a class map (1x1 conv of M_0) read through a spatial
-  attention softmax over the positions of frame 0 (a 1x1 conv of [M_0, x, y], so a slot can
-  learn "the leftmost object"). They are decoded jointly: every ordered tuple (c_0..c_{K-1})
-  scores  sum_k log p_slot_k(c_k) + sum_c log p_count_c(n_c(tuple)),  the prediction is the
-  best tuple, and slot k's logits are the tuple scores log-sum-exp'ed over the other slots
-  (the joint's marginals, so IS and entropies stay defined);
+  "classify each digit where it is": a class map (1x1 conv of the per-position layer in
+  frame 0) read through a spatial attention softmax over the positions of frame 0 (a 1x1 conv
+  of [that layer, x, y], so a slot can learn "the leftmost object"). They are decoded
+  jointly: every ordered tuple (c_0..c_{K-1}) scores
+      sum_k log p_slot_k(c_k) + sum_c log p_count_c(n_c(tuple)),
+  the prediction is the best tuple, and slot k's logits are the tuple scores
+  log-sum-exp'ed over the other slots (the joint's marginals, so IS and entropies stay
+  defined);
 - dynamic, per clip (a direction): from [s_0, mean_t s_t];
 - per frame (a position cell): from [e_t, s_t].
 
-The clip feature for judge-FD is [mean_t g_t, s_0, mean_t s_t] (2D + 4H values).
+The clip feature for judge-FD is [mean_t g_t, s_0, mean_t s_t] (2L + 4H values: 768 for the
+defaults).
+
+Why this design (2026-11-26, trained on an H200 with the same 900 steps of 24 clips, digit0
+accuracy on 1,000 real test clips; see `vidis.eval.judge.train_judge`): reading the digits
+from one linear layer over a flattened 4x4 frame map (receptive field 31 px) gave 0.80;
+pooling an 8x8 map of the same receptive field over space gave 0.93, and 0.79 with a
+receptive field of 15 px (no stride-1 layer: less than a digit).
 """
 
 from __future__ import annotations
@@ -167,7 +177,7 @@ class Judge(nn.Module):
     # -- the network -------------------------------------------------------------------------
 
     def encode(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
-        """video (B, T, C, H, W) in [0, 1] -> {"map": M (B, T, D, h, w), "pooled": g (B, T, 2D),
+        """video (B, T, C, H, W) in [0, 1] -> {"local": (B, T, L, h, w), "pooled": g (B, T, 2L),
         "embedding": e (B, T, F), "sequence": s (B, T, 2H)}."""
         if video.dim() != 5 or tuple(video.shape[2:]) != self.video_shape[1:]:
             raise ValueError(
@@ -190,7 +200,7 @@ class Judge(nn.Module):
 
     @staticmethod
     def pool(parts: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Clip feature [mean_t g_t, s_0, mean_t s_t] (B, 2D + 4H)."""
+        """Clip feature [mean_t g_t, s_0, mean_t s_t] (B, 2L + 4H)."""
         sequence = parts["sequence"]
         return torch.cat([parts["pooled"].mean(1), sequence[:, 0], sequence.mean(1)], dim=-1)
 
@@ -289,13 +299,13 @@ class Judge(nn.Module):
         return self.decode(self.raw_outputs(self.encode(video)))[1]
 
     def evaluate(self, video: torch.Tensor) -> tuple[dict, dict, torch.Tensor]:
-        """(logits, predictions, clip features (B, 2D + 4H)) in one pass."""
+        """(logits, predictions, clip features (B, 2L + 4H)) in one pass."""
         parts = self.encode(video)
         logits, predictions = self.decode(self.raw_outputs(parts))
         return logits, predictions, self.pool(parts)
 
     def features(self, video: torch.Tensor) -> torch.Tensor:
-        """The pooled clip feature (B, 2D + 4H) used for judge-FD."""
+        """The pooled clip feature (B, 2L + 4H) used for judge-FD."""
         return self.pool(self.encode(video))
 
     # -- saving ------------------------------------------------------------------------------
