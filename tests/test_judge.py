@@ -170,6 +170,15 @@ def test_get_or_train_judge_trains_once_then_loads(tmp_path, monkeypatch):
         get_or_train_judge("moving_mnist", SMOKE, **(settings | {"steps": 3}))
 
 
+def test_quick_judge_is_trained_and_cached_under_its_own_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
+    options = {"steps": 2, "judge_options": TINY, "num_test_clips": 10, "announce": False}
+    judge = get_or_train_judge("moving_mnist", SMOKE, progress=False, quick=True, **options)
+    assert judge.report["batch_size"] == judge_module.QUICK_BATCH_SIZE
+    assert judge.path == judge_path("moving_mnist", SMOKE, quick=True, steps=2, judge_options=TINY)
+    assert judge.path != judge_path("moving_mnist", SMOKE, steps=2, judge_options=TINY)
+
+
 def test_judge_path_ignores_split_sizes_not_images(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
     assert judge_path("moving_mnist", {}) == judge_path("moving_mnist", {"num_digits": 2, "num_test": 10})

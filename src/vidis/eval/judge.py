@@ -242,19 +242,8 @@ def get_or_train_judge(
     settings = {k: train_options[k] for k in keys if k in train_options}
     if judge_path(data_name, data_options or {}, quick=quick, **settings).is_file():
         return load_judge(data_name, data_options, device, quick=quick, **settings)
-    full = judge_settings(quick=quick, **settings)
-    rest = {k: v for k, v in train_options.items() if k not in keys}
     judge, _ = train_judge(
-        data_name,
-        data_options,
-        steps=full["steps"],
-        batch_size=full["batch_size"],
-        seed=full["seed"],
-        lr=full["lr"],
-        judge_options=full["judge_options"],
-        progress=progress,
-        device=device,
-        **rest,
+        data_name, data_options, progress=progress, device=device, quick=quick, **train_options
     )
     return judge.to(device).eval()
 
@@ -332,24 +321,27 @@ def _batches(train_set, steps: int, batch_size: int, num_workers: int):
 def train_judge(
     data_name: str,
     data_options: dict | None = None,
-    steps: int = DEFAULT_STEPS,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    steps: int | None = None,
+    batch_size: int | None = None,
     seed: int = 0,
     progress: bool = True,
-    lr: float = DEFAULT_LR,
+    lr: float | None = None,
     device="auto",
     num_test_clips: int = NUM_TEST_CLIPS,
     save: bool = True,
     judge_options: dict | None = None,
     announce: bool = True,
     num_workers: int = 0,
+    quick: bool = False,
 ) -> tuple[Judge, dict]:
     """Train a judge on the real training split and measure it on the real test split.
 
     Adam (lr, linear warm-up over the first 5% of steps, then cosine decay to 0), the judge's
     loss (`Judge.loss`); clip `i` of step `s` is training index `s * batch_size + i` (a fresh
-    clip each time on infinite splits, cycling otherwise). `judge_options` are `Judge` keyword
-    arguments (channels, feature_dim, hidden, downsample). Announces itself with its expected
+    clip each time on infinite splits, cycling otherwise). steps, batch_size and lr default to
+    the default judge's, or with `quick` to the quick judge's (QUICK_STEPS of QUICK_BATCH_SIZE
+    clips); `judge_options` are `Judge` keyword arguments (channels, depth, local,
+    feature_dim, hidden, downsample; unset ones take DEFAULT_OPTIONS). Announces itself with its expected
     time (timed on its first steps) and cache file unless `announce=False`. Saves to
     `judge_path(...)` unless `save=False`. Returns (judge in eval mode, report) with report =
     {factor_accuracy (incl. content_set, content_all), chance, kind, steps, batch_size, data,
@@ -379,9 +371,10 @@ def train_judge(
     """
     data_options = dict(data_options or {})
     settings = judge_settings(
-        steps=steps, batch_size=batch_size, seed=seed, lr=lr, judge_options=judge_options
+        quick=quick, steps=steps, batch_size=batch_size, seed=seed, lr=lr, judge_options=judge_options
     )
     kind = judge_kind(settings)
+    steps, batch_size = settings["steps"], settings["batch_size"]
     device = str(device)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
