@@ -125,20 +125,20 @@ def test_joint_decoding_combines_the_order_free_vote_with_the_slots():
 
 def test_train_save_load_round_trip(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
-    settings = {"steps": 5, "batch_size": 2, "judge_options": TINY}
-    with pytest.raises(VidisError, match="vidis judge train --data moving_mnist --steps 5"):
+    settings = {"steps": 12, "batch_size": 2, "judge_options": TINY}
+    with pytest.raises(VidisError, match="vidis judge train --data moving_mnist --steps 12"):
         load_judge("moving_mnist", SMOKE, **settings)
     judge, report = train_judge("moving_mnist", SMOKE, progress=False, num_test_clips=20, **settings)
     announced = capsys.readouterr().err
     path = judge_path("moving_mnist", SMOKE, **settings)
-    assert "training the moving_mnist judge (custom: 5 steps of 2 clips" in announced
+    assert "training the moving_mnist judge (custom: 12 steps of 2 clips" in announced
     assert "minutes on this CPU" in announced and str(path) in announced
     assert path.is_file() and path.with_suffix(".json").is_file() and judge.path == path
-    assert path.parent == tmp_path / "judges" and path.name.startswith("moving_mnist-5steps-")
+    assert path.parent == tmp_path / "judges" and path.name.startswith("moving_mnist-12steps-")
     declared = {f.name for f in judge.factors}
     assert set(report["factor_accuracy"]) == declared | {"content_set", "content_all", "content_each"}
     assert set(report["chance"]) == declared
-    assert report["steps"] == 5 and report["data"] == "moving_mnist" and report["kind"] == "custom"
+    assert report["steps"] == 12 and report["data"] == "moving_mnist" and report["kind"] == "custom"
     assert report["judge_version"] == judge_module.JUDGE_VERSION
     assert report["data_version"] == getattr(MovingMNIST, "version", 1)
     state = torch.load(path, weights_only=True)  # plain state dict + JSON metadata

@@ -395,7 +395,9 @@ def train_judge(
     where = "this CPU" if device == "cpu" else device
     what = f"training the {data_name} judge ({kind}: {steps:,} steps of {batch_size} clips on {device}"
     cached = f"cached at {path}" if save else "not saved"
-    announce_at = 3 if steps > 3 else None  # steps 1..3 time it (step 0 carries one-off set-up costs)
+    # Steps 2..9 time it (the first two carry one-off set-up costs); a few seconds in, before
+    # the bulk of the training, the expected time is announced.
+    timed_after, announce_at = 1, (9 if steps > 9 else None)
     if announce and announce_at is None:
         tqdm.write(f"{what}; {cached})", file=sys.stderr)
     judge.train()
@@ -410,10 +412,10 @@ def train_judge(
         schedule.step()
         if step % 20 == 0:
             bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
-        if step == 0:
+        if step == timed_after:
             timed_from = time.time()
         if announce and step == announce_at:
-            minutes = (time.time() - timed_from) / announce_at * steps / 60
+            minutes = (time.time() - timed_from) / (announce_at - timed_after) * steps / 60
             tqdm.write(
                 f"{what}: about {minutes:.1f} minutes on {where}, then testing on "
                 f"{min(num_test_clips, len(test_set)):,} clips; {cached})",
