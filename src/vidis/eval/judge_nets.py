@@ -95,9 +95,11 @@ class Judge(nn.Module):
     """Clip classifier with one head per declared factor (see the module docstring).
 
     channels: one conv 3x3 stride-2 layer each (64 px frames and 3 of them: an 8x8 map);
-    depth: stride-1 conv 3x3 layers after them (at the last width; receptive field 31 px for
-    the defaults); feature_dim: F, the positional frame embedding; hidden: H, the GRU's size per
-    direction; downsample: average-pool frames by this factor first (1: full resolution).
+    depth: stride-1 conv 3x3 layers after them (at the last width; with 3 stride-2 layers the
+    receptive field is 15 px, 31 with depth 1, 47 with the default 2); local: L, the
+    per-position layer's width (0: none, pool the map itself); feature_dim: F, the positional
+    frame embedding; hidden: H, the GRU's size per direction; downsample: average-pool frames
+    by this factor first (1: full resolution).
     """
 
     def __init__(
