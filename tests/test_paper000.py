@@ -252,6 +252,6 @@ def test_run_overrides_are_what_differs_from_the_preset(tmp_path):
 
 
 def test_smoke_gets_a_quick_judge():
-    assert paper000.judge_steps_for("smoke", None) == paper000.SMOKE_JUDGE_STEPS < 100
-    assert paper000.judge_steps_for("smoke", 7) == 7
-    assert paper000.judge_steps_for("small", None) is None  # the judge's default
+    assert paper000.judge_settings_for("smoke", None) == {"quick": True}
+    assert paper000.judge_settings_for("smoke", 7) == {"steps": 7}
+    assert paper000.judge_settings_for("small", None) == {}  # the judge's default

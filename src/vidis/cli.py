@@ -363,6 +363,8 @@ def cmd_eval(args) -> int:
                 data_name=spec.data,
                 data_options=options,
                 progress=not args.no_progress,
+                judge_steps=args.judge_steps,
+                quick_judge=args.quick_judge or spec.preset.startswith("smoke"),
             )
         )
     path = Path(args.run) / "metrics.json"
@@ -456,19 +458,21 @@ def cmd_interpolate(args) -> int:
 
 
 def cmd_judge_train(args) -> int:
-    from .eval.judge import DEFAULT_STEPS, judge_path, train_judge  # noqa: PLC0415
+    from .eval.judge import judge_path, train_judge  # noqa: PLC0415
 
     options = _data_options(args.set)
-    path = judge_path(args.data, options)
+    settings = {"steps": args.steps} if args.steps else {}
+    path = judge_path(args.data, options, quick=args.quick, **settings)
     if path.exists() and not args.overwrite:
         print(f"a judge for {args.data} is already cached at {path} (use --overwrite to retrain)")
         return 0
     _, report = train_judge(
         args.data,
         options,
-        steps=args.steps or DEFAULT_STEPS,
+        quick=args.quick,
         device=_device(args.device),
         progress=not args.no_progress,
+        **settings,
     )
     rows = [("factor", "accuracy on real test clips", "chance")]
     chance = report.get("chance", {})
@@ -636,7 +640,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--judge",
         action="store_true",
         help="also run the judged protocols: paper 000's scores and swaps scored by the dataset's "
-        "judge (trained and cached on first use: a few minutes on CPU)",
+        "judge (trained and cached on first use: about 8 minutes on 2 CPU cores)",
+    )
+    p.add_argument(
+        "--judge-steps",
+        type=_at_least(1),
+        help="use (or train) the judge of this many steps instead of the default one",
+    )
+    p.add_argument(
+        "--quick-judge",
+        action="store_true",
+        help="use (or train) the quick judge (about 2 minutes on CPU, near chance: for smoke tests; "
+        "chosen automatically for runs at a smoke preset)",
     )
     p.add_argument("--no-report", action="store_true", help="do not rewrite RUN/report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -677,6 +692,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="data.KEY=VALUE", help="override a dataset option"
     )
     p.add_argument("--steps", type=_at_least(1), help="training steps (default: the judge's default)")
+    p.add_argument(
+        "--quick", action="store_true", help="the quick judge (for smoke tests; near chance, cached apart)"
+    )
     _add_device(p)
     p.add_argument("--overwrite", action="store_true", help="retrain even if a judge is cached")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

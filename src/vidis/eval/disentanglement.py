@@ -286,7 +286,8 @@ def paper000_scores(
         if recons:
             ceilings["judge_recon_"] = torch.cat(recons)
         for prefix, videos in ceilings.items():
-            for key, value in judge_swaps(judge, videos, factors, factors, None, batch_size).items():
+            ceiling = judge_swaps(judge, videos, factors, factors, None, batch_size, with_judge_info=False)
+            for key, value in ceiling.items():
                 if key not in ("content_from_motion_source", "motion_from_content_source"):
                     scores[prefix + key] = value
         scores["judge_num_swaps"] = n

@@ -232,20 +232,33 @@ def _judge_applies(model, dataset):
 
 @register_protocol("judge", _judge_applies, judged=True, help="probes and judged swaps (paper 000)")
 def run_judge(
-    model, dataset, num_clips, batch_size, device, data_name=None, data_options=None, progress=True, **_
+    model,
+    dataset,
+    num_clips,
+    batch_size,
+    device,
+    data_name=None,
+    data_options=None,
+    progress=True,
+    judge_steps=None,
+    quick_judge=False,
+    **_,
 ):
     from .disentanglement import paper000_scores  # noqa: PLC0415
-    from .judge import get_or_train_judge  # noqa: PLC0415
+    from .judge import describe_judge, get_or_train_judge  # noqa: PLC0415
 
     if min(num_clips, len(dataset)) < 2:
         raise ConfigError("the judge protocol needs at least 2 clips (--num-clips 2 or more)")
+    settings = {"steps": judge_steps} if judge_steps else {}
     judge = get_or_train_judge(
-        data_name or dataset.name, data_options or {}, device=device, progress=progress
+        data_name or dataset.name,
+        data_options or {},
+        device=device,
+        progress=progress,
+        quick=quick_judge,
+        **settings,
     )
-    accuracy = (getattr(judge, "report", None) or {}).get("factor_accuracy", {})
-    if accuracy:
-        text = ", ".join(f"{k} {v:.3f}" for k, v in accuracy.items() if isinstance(v, (int, float)))
-        print(f"judge's accuracy on real test clips: {text}")
+    print(describe_judge(judge))
     scores = paper000_scores(model, dataset, num_clips, batch_size, device=device, judge=judge)
     return {
         "judge": {k.removeprefix("judge_"): v for k, v in scores.items() if k.startswith("judge_")},

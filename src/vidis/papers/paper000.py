@@ -44,7 +44,7 @@ from ..errors import ConfigError, VidisError
 from ..eval.disentanglement import paper000_scores
 from ..eval.figures import interpolation_grid, reconstruction_grid, swap_grid, swap_vs_truth_figure
 from ..eval.gt_swaps import ground_truth_swap_scores
-from ..eval.judge import get_or_train_judge
+from ..eval.judge import describe_judge, get_or_train_judge
 from ..eval.reconstruction import evaluate_reconstruction
 from ..metrics import batch_psnr, mse, ssim, temporal_consistency
 from ..metrics.stats import binomial_standard_error
@@ -63,8 +63,6 @@ CODE_RECON_CLIPS = 800  # compare_models(max_batches=50) x 16 clips
 CODE_FORWARD_BATCH = 4  # compare_models: sample_video[:4]
 CODE_FORWARD_WARMUP, CODE_FORWARD_RUNS = 10, 50  # computational_efficiency(num_runs=50)
 CODE_PROBE_TEST_CLIPS = 200  # prediction_accuracy: 20% of 1,000 clips held out
-SMOKE_JUDGE_STEPS = 60  # a quick judge at `smoke`: seconds, near chance, for tests only
-JUDGE_SECONDS_PER_STEP = (0.08, 0.19)  # measured on 2 CPU cores, quiet and shared (README)
 
 # Paper 000, Table 1 (= figures/comparison_results.json of the public code).
 PAPER_TABLE1 = {
@@ -472,22 +470,11 @@ def table2_markdown(results: dict, preset: str) -> str:
     return to_markdown(table2(results, preset))
 
 
-def judge_steps_for(preset: str, judge_steps: int | None) -> int | None:
-    """The judge's training steps: as asked, else a quick judge at `smoke`, else the default (None)."""
-    if judge_steps is None and preset == "smoke":
-        return SMOKE_JUDGE_STEPS
-    return judge_steps
-
-
-def _announce_judge(data: str, steps: int | None):
-    from ..eval.judge import DEFAULT_STEPS
-
-    steps = steps or DEFAULT_STEPS
-    low, high = (steps * t / 60 for t in JUDGE_SECONDS_PER_STEP)
-    print(
-        f"judge: using the cached {data} judge, or training one now ({steps:,} steps, about "
-        f"{low:.1f} to {high:.1f} minutes on 2 CPU cores; cached for later runs)"
-    )
+def judge_settings_for(preset: str, judge_steps: int | None) -> dict:
+    """The judge to use: `judge_steps` steps when asked, the quick judge at `smoke`, else the default."""
+    if judge_steps is not None:
+        return {"steps": judge_steps}
+    return {"quick": True} if preset.startswith("smoke") else {}
 
 
 def _describe_judge(judge) -> dict:
@@ -513,8 +500,8 @@ def reproduce(
     """Train/reuse the three models, evaluate them, write tables, figures and report.html.
 
     reuse: use runs already in `out` even where their configuration differs from this call's
-    (otherwise that is an error that says what differs). At `smoke` the judge gets
-    `SMOKE_JUDGE_STEPS` steps unless `judge_steps` says otherwise.
+    (otherwise that is an error that says what differs). At `smoke` the quick judge scores
+    (cached apart, near chance: for tests) unless `judge_steps` asks for another.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -525,17 +512,10 @@ def reproduce(
     spec = RunSpec.load(runs["dvae"])
     options = to_dict(spec.data_config)
     test = eval_dataset(spec.data, "test", **options)
-    judge_steps = judge_steps_for(preset, judge_steps)
-    _announce_judge(spec.data, judge_steps)
-    judge_options = {"steps": judge_steps} if judge_steps else {}
+    judge_options = judge_settings_for(preset, judge_steps)
     judge = get_or_train_judge(spec.data, options, device=device, progress=progress, **judge_options)
     about_judge = _describe_judge(judge)
-    print(
-        f"judge used for every judged score: {about_judge['judge_file'] or 'file unknown'} "
-        f"({about_judge['judge_steps']} steps; own accuracy on real test clips: "
-        + ", ".join(f"{k} {v:.2f}" for k, v in about_judge["judge_accuracy"].items())
-        + ")"
-    )
+    print(f"used for every judged score: {describe_judge(judge)}")
     batch32 = test.batch(range(min(32, len(test))))["video"].to(device)
     batch4 = batch32[:CODE_FORWARD_BATCH]
     results = {}
