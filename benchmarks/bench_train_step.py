@@ -107,6 +107,11 @@ def count_flops(step) -> tuple[int, dict[str, int]]:
     return int(counter.get_total_flops()), by_op
 
 
+# `--compile`: the convolution stacks (BatchNorm and activations fuse around oneDNN's convolutions);
+# the LSTMs stay eager.
+COMPILED_MODULES = ("content_encoder", "motion_cnn", "frame_decoder")
+
+
 # -- the public code's own step (imported from a local checkout, never shipped) ------------
 # configs/disentangled_simple.json, "training": the values its trainer passes on.
 PUBLIC_CONFIG = {"learning_rate": 3e-4, "betas": (0.9, 0.999), "weight_decay": 1e-5, "beta": 0.4,
@@ -225,6 +230,11 @@ def measure_variant(cfg: dict) -> dict:
         def step(i):
             return model.train_step(batch, i, optimizers, spec.train)
 
+    compiled = cfg.get("compile", False)
+    if compiled:  # count FLOPs eagerly first (the counter does not see inside compiled graphs)
+        flops, flops_by_op = count_flops(lambda: step(-1))
+        for name in COMPILED_MODULES:
+            getattr(model, name).compile()
     _sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -243,7 +253,8 @@ def measure_variant(cfg: dict) -> dict:
     else:
         peak_abs = _max_rss_bytes()
     peak_delta = peak_abs - mem_before if peak_abs is not None and mem_before is not None else None
-    flops, flops_by_op = count_flops(lambda: step(cfg["warmup"] + cfg["steps"]))
+    if not compiled:
+        flops, flops_by_op = count_flops(lambda: step(cfg["warmup"] + cfg["steps"]))
     return {
         "name": cfg["name"],
         "impl": cfg["impl"],
@@ -252,6 +263,7 @@ def measure_variant(cfg: dict) -> dict:
         "load_average": os.getloadavg(),
         "amp": cfg["amp"],
         "channels_last": cfg["channels_last"],
+        "compile": compiled,
         "parameters": count_parameters(model),
         "batch": cfg["batch"],
         "step_seconds_warmup": times[: cfg["warmup"]],
@@ -336,6 +348,8 @@ def variant_configs(args) -> list[dict]:
     if args.amp == "bf16" and args.channels_last:
         variants.append({**base, "name": "vidis+bf16+channels_last", "impl": "vidis", "amp": "bf16",
                          "channels_last": True})
+    if args.compile:
+        variants.append({**base, "name": "vidis+compile", "impl": "vidis", "compile": True})
     return variants
 
 
@@ -356,6 +370,9 @@ def main(argv=None):
     parser.add_argument("--mm-size", type=int, default=None,
                         help="matmul size for the peak (2048 CPU, 8192 CUDA)")
     parser.add_argument("--mm-reps", type=int, default=7)
+    parser.add_argument("--compile", action="store_true",
+                        help="also time vidis with its CNNs under torch.compile (inductor; compiled "
+                             "in the warm-up steps, so give --warmup 2 or more)")
     parser.add_argument("--public-code", type=Path, default=None,
                         help="a local checkout of m3hmetkoc/disentangled-VAE (commit 8d7b2fe): also time "
                              "its own step and check the reference against it")
