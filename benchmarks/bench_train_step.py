@@ -1,7 +1,8 @@
 """Training-step benchmark of `dvae` (paper 000) against a reference-style step, in one run.
 
     python benchmarks/bench_train_step.py [--threads 2] [--steps 5] [--warmup 2] [--batch 32]
-        [--amp none|bf16] [--channels-last] [--device cpu|cuda] [--preset paper] [--rounds 1]
+        [--amp none|bf16] [--channels-last] [--compile] [--device cpu|cuda] [--preset paper]
+        [--rounds 1] [--public-code PATH]
 
 Measures, on this machine and in this run:
 
@@ -20,11 +21,16 @@ Measures, on this machine and in this run:
   step (so it covers activations, gradients and optimiser state, not the libraries), on
   CUDA `torch.cuda.max_memory_allocated` minus the memory allocated before the first step.
 
-Variants: `reference` is `reference_dvae.py` at the public code's layer sizes (the step
-that the paper's public code runs); `reference@text` is the same reference-style code at
+Variants: `public` (with `--public-code PATH`, a local checkout of the paper's public code
+at 8d7b2fe, imported from PATH, never shipped) is that code's own model, loss and trainer
+step; `reference` is `reference_dvae.py` at the public code's layer sizes (the same step,
+re-implemented; the run reports reference / public step time and whether it is within 5%);
+`reference@text` is the same reference-style code at
 vidis's `paper` architecture (equal FLOPs to vidis: the like-for-like comparison); `vidis`
 is `dvae` at `--preset` in fp32; `--amp bf16` and `--channels-last` add vidis variants with
-those options (and both together when both are given). A variant "helps" only when every
+those options (and both together when both are given); `--compile` adds `vidis+compile`
+(torch.compile of the model's convolution stacks). Each variant run records the machine's
+load averages. A variant "helps" only when every
 one of its timed steps is faster than every timed step of fp32 vidis (a rank test: with 5
 steps each, p ~ 0.004 under no difference); the fastest variant that helps is recommended.
 `--rounds R` runs the whole set of variants R times, interleaved, each in a fresh process,
