@@ -1,7 +1,8 @@
 """Training-step benchmark of `dvae` (paper 000) against a reference-style step, in one run.
 
     python benchmarks/bench_train_step.py [--threads 2] [--steps 5] [--warmup 2] [--batch 32]
-        [--amp none|bf16] [--channels-last] [--device cpu|cuda] [--preset paper] [--rounds 1]
+        [--amp none|bf16] [--channels-last] [--compile] [--device cpu|cuda] [--preset paper]
+        [--rounds 1] [--public-code PATH]
 
 Measures, on this machine and in this run:
 
@@ -20,11 +21,16 @@ Measures, on this machine and in this run:
   step (so it covers activations, gradients and optimiser state, not the libraries), on
   CUDA `torch.cuda.max_memory_allocated` minus the memory allocated before the first step.
 
-Variants: `reference` is `reference_dvae.py` at the public code's layer sizes (the step
-that the paper's public code runs); `reference@text` is the same reference-style code at
+Variants: `public` (with `--public-code PATH`, a local checkout of the paper's public code
+at 8d7b2fe, imported from PATH, never shipped) is that code's own model, loss and trainer
+step; `reference` is `reference_dvae.py` at the public code's layer sizes (the same step,
+re-implemented; the run reports reference / public step time and whether it is within 5%);
+`reference@text` is the same reference-style code at
 vidis's `paper` architecture (equal FLOPs to vidis: the like-for-like comparison); `vidis`
 is `dvae` at `--preset` in fp32; `--amp bf16` and `--channels-last` add vidis variants with
-those options (and both together when both are given). A variant "helps" only when every
+those options (and both together when both are given); `--compile` adds `vidis+compile`
+(torch.compile of the model's convolution stacks). Each variant run records the machine's
+load averages. A variant "helps" only when every
 one of its timed steps is faster than every timed step of fp32 vidis (a rank test: with 5
 steps each, p ~ 0.004 under no difference); the fastest variant that helps is recommended.
 `--rounds R` runs the whole set of variants R times, interleaved, each in a fresh process,
@@ -107,6 +113,55 @@ def count_flops(step) -> tuple[int, dict[str, int]]:
     return int(counter.get_total_flops()), by_op
 
 
+# `--compile`: the convolution stacks (BatchNorm and activations fuse around oneDNN's convolutions);
+# the LSTMs stay eager.
+COMPILED_MODULES = ("content_encoder", "motion_cnn", "frame_decoder")
+
+
+# -- the public code's own step (imported from a local checkout, never shipped) ------------
+# configs/disentangled_simple.json, "training": the values its trainer passes on.
+PUBLIC_CONFIG = {"learning_rate": 3e-4, "betas": (0.9, 0.999), "weight_decay": 1e-5, "beta": 0.4,
+                 "beta_content": 0.4, "beta_motion": 0.4, "recon_loss_type": "bce",
+                 "temporal_weight": 0.05, "independence_weight": 0.02, "gradient_clip": 5.0}
+
+
+def public_step(path: str, video: torch.Tensor, device: torch.device):
+    """The public code's model (`models.DisentangledVAE` with the config's sizes, which are its
+    defaults) and the inner loop of its `Trainer.train_epoch` (training/trainer.py:192-218),
+    with `models.disentangled_loss` called as `Trainer._compute_loss` calls it (the annealed
+    beta only reaches the logged `beta` term; the KL weights are beta_content/beta_motion)."""
+    sys.path.insert(0, path)
+    import models as public  # noqa: PLC0415  (the public repository's package)
+
+    c = PUBLIC_CONFIG
+    model = public.DisentangledVAE(in_channels=video.shape[2], sequence_length=video.shape[1]).to(device)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=c["learning_rate"], betas=c["betas"],
+                                 weight_decay=c["weight_decay"])
+    epoch_losses: dict[str, float] = {}
+
+    def step(i):
+        optimizer.zero_grad()
+        output = model(video)
+        losses = public.disentangled_loss(
+            output, video, beta=c["beta"], beta_content=c["beta_content"], beta_motion=c["beta_motion"],
+            recon_loss_type=c["recon_loss_type"], temporal_weight=c["temporal_weight"],
+            independence_weight=c["independence_weight"])
+        loss = losses["total_loss"]
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), c["gradient_clip"])
+        optimizer.step()
+        for k, v in losses.items():
+            epoch_losses[k] = epoch_losses.get(k, 0.0) + v.item()
+        postfix = {"loss": f"{loss.item():.4f}", "recon": f"{losses['recon_loss'].item():.4f}",
+                   "kl": f"{losses['kl_loss'].item():.4f}", "beta": f"{c['beta']:.3f}"}
+        if "recon_loss_per_pixel" in losses:
+            postfix["pix"] = f"{losses['recon_loss_per_pixel'].item():.6f}"
+        return postfix
+
+    return model, step
+
+
 # -- measurements (each in a fresh process) -------------------------------------------------
 def _sync(device: torch.device):
     if device.type == "cuda":
@@ -164,10 +219,13 @@ def measure_variant(cfg: dict) -> dict:
     if cfg["impl"] == "reference":
         model = ReferenceDVAE(cfg["arch"], in_channels=data.video_shape[1], image_size=data.video_shape[2])
         model = model.to(device)
-        reference_step = ReferenceStep(model)
+        extras = {} if cfg["arch"] == "code" else {"temporal_weight": 0.0, "independence_weight": 0.0}
+        reference_step = ReferenceStep(model, **extras)
 
         def step(i):
             return reference_step(video)
+    elif cfg["impl"] == "public":
+        model, step = public_step(cfg["public_code"], video, device)
     else:
         spec.train.amp = cfg["amp"]
         model = build_model(spec, data.video_shape).to(device).train()
@@ -178,6 +236,11 @@ def measure_variant(cfg: dict) -> dict:
         def step(i):
             return model.train_step(batch, i, optimizers, spec.train)
 
+    compiled = cfg.get("compile", False)
+    if compiled:  # count FLOPs eagerly first (the counter does not see inside compiled graphs)
+        flops, flops_by_op = count_flops(lambda: step(-1))
+        for name in COMPILED_MODULES:
+            getattr(model, name).compile()
     _sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -196,14 +259,17 @@ def measure_variant(cfg: dict) -> dict:
     else:
         peak_abs = _max_rss_bytes()
     peak_delta = peak_abs - mem_before if peak_abs is not None and mem_before is not None else None
-    flops, flops_by_op = count_flops(lambda: step(cfg["warmup"] + cfg["steps"]))
+    if not compiled:
+        flops, flops_by_op = count_flops(lambda: step(cfg["warmup"] + cfg["steps"]))
     return {
         "name": cfg["name"],
         "impl": cfg["impl"],
         "arch": cfg.get("arch"),
         "preset": cfg["preset"] if cfg["impl"] == "vidis" else None,
+        "load_average": os.getloadavg(),
         "amp": cfg["amp"],
         "channels_last": cfg["channels_last"],
+        "compile": compiled,
         "parameters": count_parameters(model),
         "batch": cfg["batch"],
         "step_seconds_warmup": times[: cfg["warmup"]],
@@ -232,6 +298,7 @@ def summarize(runs: list[dict]) -> dict:
         "step_seconds_max": max(timed),
         "step_seconds_timed": [run["step_seconds_timed"] for run in runs],
         "step_seconds_warmup": [run["step_seconds_warmup"] for run in runs],
+        "load_average": [run["load_average"] for run in runs],
         "clips_per_second": out["batch"] / step_s,
         "achieved_gflops": out["flops_per_step"] / step_s / 1e9,
         "peak_memory_bytes": max(memory) if memory else None,
@@ -277,6 +344,9 @@ def variant_configs(args) -> list[dict]:
         {**base, "name": "reference@text", "impl": "reference", "arch": "text"},
         {**base, "name": "vidis", "impl": "vidis"},
     ]
+    if args.public_code:
+        variants.insert(0, {**base, "name": "public", "impl": "public", "arch": "code",
+                            "public_code": str(args.public_code)})
     if args.amp == "bf16":
         variants.append({**base, "name": "vidis+bf16", "impl": "vidis", "amp": "bf16"})
     if args.channels_last:
@@ -284,6 +354,8 @@ def variant_configs(args) -> list[dict]:
     if args.amp == "bf16" and args.channels_last:
         variants.append({**base, "name": "vidis+bf16+channels_last", "impl": "vidis", "amp": "bf16",
                          "channels_last": True})
+    if args.compile:
+        variants.append({**base, "name": "vidis+compile", "impl": "vidis", "compile": True})
     return variants
 
 
@@ -304,6 +376,12 @@ def main(argv=None):
     parser.add_argument("--mm-size", type=int, default=None,
                         help="matmul size for the peak (2048 CPU, 8192 CUDA)")
     parser.add_argument("--mm-reps", type=int, default=7)
+    parser.add_argument("--compile", action="store_true",
+                        help="also time vidis with its CNNs under torch.compile (inductor; compiled "
+                             "in the warm-up steps, so give --warmup 2 or more)")
+    parser.add_argument("--public-code", type=Path, default=None,
+                        help="a local checkout of m3hmetkoc/disentangled-VAE (commit 8d7b2fe): also time "
+                             "its own step and check the reference against it")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON-lines file to append to")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.rounds) < 1 or args.warmup < 0:
@@ -315,6 +393,7 @@ def main(argv=None):
     mm_cfg = {"threads": args.threads, "device": args.device, "amp": args.amp, "mm_reps": args.mm_reps,
               "mm_size": args.mm_size or (8192 if device.type == "cuda" else 2048)}
 
+    load_start = os.getloadavg()
     print(f"matmul peak ({mm_cfg['mm_size']}^3, {args.threads} threads) ...", flush=True)
     mm_before = in_fresh_process(measure_matmul, mm_cfg)
     configs = variant_configs(args)
@@ -339,6 +418,10 @@ def main(argv=None):
         if r["impl"] == "vidis" and r is not vidis:
             r["speedup_vs_vidis_fp32"] = vidis["step_seconds_median"] / r["step_seconds_median"]
             r["helps"] = r["step_seconds_max"] < vidis["step_seconds_min"]
+    public = by_name.get("public")
+    if public:
+        for r in results:
+            r["speedup_vs_public"] = public["step_seconds_median"] / r["step_seconds_median"]
     helping = [r for r in results if r.get("helps")]
     recommendation = min(helping, key=lambda r: r["step_seconds_median"])["name"] if helping else "vidis"
 
@@ -358,7 +441,17 @@ def main(argv=None):
         "speedup_reference_over_vidis": ref["step_seconds_median"] / vidis["step_seconds_median"],
         "speedup_reference_text_over_vidis": ref_text["step_seconds_median"] / vidis["step_seconds_median"],
         "recommendation": recommendation,
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
     }
+    if public:
+        ratio = public["step_seconds_median"] / ref["step_seconds_median"]
+        record.update({
+            "speedup_public_over_vidis": public["step_seconds_median"] / vidis["step_seconds_median"],
+            "reference_over_public_time": ref["step_seconds_median"] / public["step_seconds_median"],
+            "reference_within_5pct_of_public": abs(1 / ratio - 1) <= 0.05,
+            "public_parameters_equal_reference": public["parameters"] == ref["parameters"],
+        })
 
     print()
     print(f"{machine['summary']}; torch {torch.__version__}; batch {args.batch}, "
@@ -383,6 +476,14 @@ def main(argv=None):
           f"vs {vidis['flops_per_step'] / 1e9:.1f} GFLOP/step)")
     print(f"speedup reference@text / vidis : {record['speedup_reference_text_over_vidis']:.2f}x "
           f"(same architecture and FLOPs: the implementation alone)")
+    if public:
+        print(f"speedup public / vidis         : {record['speedup_public_over_vidis']:.2f}x "
+              f"(the public code's own step)")
+        print(f"reference / public step time   : {record['reference_over_public_time']:.3f} "
+              f"({'within' if record['reference_within_5pct_of_public'] else 'NOT within'} 5%; parameters "
+              f"{'equal' if record['public_parameters_equal_reference'] else 'DIFFER'})")
+    print(f"load average (1, 5, 15 min): start {tuple(round(x, 2) for x in load_start)}, "
+          f"end {tuple(round(x, 2) for x in record['load_average_end'])}")
     for r in results:
         if "helps" in r:
             verdict = "helps" if r["helps"] else "no measurable gain"

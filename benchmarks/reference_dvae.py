@@ -23,8 +23,10 @@ What it reproduces (`arch="code"`, the public code's defaults):
   go through the CNN decoder as one (B*T, ...) batch, as in the public code.
 - loss: `F.binary_cross_entropy` on the sigmoid probabilities, reduction mean, times the
   number of pixels of one clip; KL of each posterior summed over dimensions and averaged
-  over the batch, both weighted by beta = 0.4; optional independence penalty (off here).
-- step: zero_grad, forward, loss, backward, `clip_grad_norm_(..., 5)`, Adam step, then
+  over the batch, both weighted by beta = 0.4; 0.05 x the temporal-difference term and
+  0.02 x the squared cross-correlation of the sampled latents (configs/disentangled_simple.json).
+- step: zero_grad, forward, loss, backward, `clip_grad_norm_(..., 5)`, Adam (lr 3e-4,
+  weight decay 1e-5) step, then
   `.item()` on every loss term and again on the four terms of its progress bar, every
   step (host syncs on an accelerator), as its training loop does.
 
@@ -36,7 +38,11 @@ paper text's architecture), so the two implementations can also be compared at e
 FLOPs: content CNN 32-64-128-256 with biases and ReLU straight into the heads; light CNN
 16-32-64-64 -> linear 256 + ReLU; BiLSTM 128 per direction; a 512-wide decoder LSTM fed
 [z_c; z_m] at every step from zero state; [d_t; z_c] -> the CNN decoder with biases and
-ReLU, giving logits that a Sigmoid turns into probabilities.
+ReLU, giving logits that a Sigmoid turns into probabilities; its loss leaves out the two
+extra terms, as vidis's `paper` preset does.
+
+`bench_train_step.py --public-code PATH` also times the public code's own model and loss
+(imported from a local checkout, never shipped) and reports reference / public.
 """
 
 from __future__ import annotations
@@ -187,9 +193,14 @@ def kl_standard(mu, logvar):
     return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)).mean()
 
 
-def reference_loss(out: dict, video: torch.Tensor, beta: float = 0.4,
-                   independence_weight: float = 0.0) -> dict:
-    """BCE on probabilities (mean, times the pixels of one clip) + beta * (KL_c + KL_m)."""
+def reference_loss(out: dict, video: torch.Tensor, beta: float = 0.4, temporal_weight: float = 0.05,
+                   independence_weight: float = 0.02) -> dict:
+    """The public `compute_loss` (models/disentangled_vae.py:222-292) as its trainer calls it
+    with configs/disentangled_simple.json: BCE on probabilities (mean, times the pixels of one
+    clip) + 0.4 * KL_c + 0.4 * KL_m + 0.05 * temporal + 0.02 * independence, where temporal is
+    the MSE (mean) of consecutive-frame differences of recon and video times the pixels of one
+    clip's T-1 differences, and independence the mean squared cross-correlation of the sampled
+    latents, each dimension standardised over the batch."""
     recon = out["recon"]
     per_pixel = F.binary_cross_entropy(recon, video, reduction="mean")
     recon_loss = per_pixel * recon[0].numel()
@@ -197,32 +208,43 @@ def reference_loss(out: dict, video: torch.Tensor, beta: float = 0.4,
     kl_m = kl_standard(out["mu_motion"], out["logvar_motion"])
     kl = beta * kl_c + beta * kl_m
     temporal = torch.tensor(0.0, device=recon.device)
+    if temporal_weight > 0:
+        recon_diff = recon[:, 1:] - recon[:, :-1]
+        video_diff = video[:, 1:] - video[:, :-1]
+        temporal = F.mse_loss(recon_diff, video_diff, reduction="mean") * recon_diff[0].numel()
     independence = torch.tensor(0.0, device=recon.device)
     if independence_weight > 0:
         zc, zm = out["z_content"], out["z_motion"]
         zc = (zc - zc.mean(0)) / (zc.std(0) + 1e-8)
         zm = (zm - zm.mean(0)) / (zm.std(0) + 1e-8)
         independence = (zc.t() @ zm / zc.shape[0]).pow(2).mean()
-    total = recon_loss + kl + independence_weight * independence
+    total = recon_loss + kl + temporal_weight * temporal + independence_weight * independence
     return {"total_loss": total, "recon_loss": recon_loss, "recon_loss_per_pixel": per_pixel, "kl_loss": kl,
             "kl_content": kl_c, "kl_motion": kl_m, "temporal_loss": temporal,
             "independence_loss": independence, "beta": torch.tensor(beta)}
 
 
 class ReferenceStep:
-    """The training step as the reference trainer runs it, with its per-step host reads."""
+    """The public trainer's inner loop (training/trainer.py:192-218) with its optimiser
+    (trainer.py:56-61: Adam, lr 3e-4, betas (0.9, 0.999), weight decay 1e-5), clipping at 5 and
+    its per-step host reads: `.item()` of every loss term into the epoch sums, then of the four
+    terms of its progress bar. The weights of the extra terms are the config's (0.05, 0.02);
+    `arch="text"` runs pass 0 for both to match vidis's `paper` loss."""
 
-    def __init__(self, model: ReferenceDVAE, lr: float = 1e-4, weight_decay: float = 1e-5,
-                 beta: float = 0.4, grad_clip: float = 5.0, independence_weight: float = 0.0):
+    def __init__(self, model: ReferenceDVAE, lr: float = 3e-4, weight_decay: float = 1e-5,
+                 beta: float = 0.4, grad_clip: float = 5.0, temporal_weight: float = 0.05,
+                 independence_weight: float = 0.02):
         self.model = model.train()
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999),
                                           weight_decay=weight_decay)
-        self.beta, self.grad_clip, self.independence_weight = beta, grad_clip, independence_weight
+        self.beta, self.grad_clip = beta, grad_clip
+        self.temporal_weight, self.independence_weight = temporal_weight, independence_weight
         self.sums: dict[str, float] = {}
 
     def __call__(self, video: torch.Tensor) -> dict:
         self.optimizer.zero_grad()
-        losses = reference_loss(self.model(video), video, self.beta, self.independence_weight)
+        losses = reference_loss(self.model(video), video, self.beta, self.temporal_weight,
+                                self.independence_weight)
         loss = losses["total_loss"]
         loss.backward()
         if self.grad_clip > 0:
@@ -230,8 +252,9 @@ class ReferenceStep:
         self.optimizer.step()
         for key, value in losses.items():  # running epoch sums: one host read per term
             self.sums[key] = self.sums.get(key, 0.0) + value.item()
-        progress = {"loss": loss.item(), "recon": losses["recon_loss"].item(), "kl": losses["kl_loss"].item(),
-                    "pix": losses["recon_loss_per_pixel"].item()}
+        progress = {"loss": f"{loss.item():.4f}", "recon": f"{losses['recon_loss'].item():.4f}",
+                    "kl": f"{losses['kl_loss'].item():.4f}", "beta": f"{self.beta:.3f}",
+                    "pix": f"{losses['recon_loss_per_pixel'].item():.6f}"}
         return progress
 
 
