@@ -573,7 +573,10 @@ def write_paper000_report(out: Path, results: dict, preset: str, judge_report: d
         f"(top row). "
         + (
             f"Judge on {swaps:,} swaps: content of A recognised {score('judge_content_accuracy')}, "
-            f"motion of B {score('judge_motion_accuracy')}. "
+            f"motion of B {score('judge_motion_accuracy')} (the judge on real clips: "
+            f"{score('judge_real_content_accuracy')} / {score('judge_real_motion_accuracy')}; on "
+            f"dvae's own reconstructions: {score('judge_recon_content_accuracy')} / "
+            f"{score('judge_recon_motion_accuracy')}). "
             if isinstance(swaps, int)
             else ""
         )
