@@ -55,10 +55,8 @@ from ..errors import ConfigError
 from ..nn import (
     ConvDecoder,
     ConvEncoder,
-    annealed_beta,
-    bernoulli_vae_loss,
-    gaussian_kl_standard,
     reparameterize,
+    single_latent_vae_loss,
 )
 from ..registry import register_model
 from ..types import Latents, ModelOutput
@@ -175,15 +173,7 @@ class FrameVAE(VideoModel):
     def loss(self, batch: dict, step: int) -> ModelOutput:
         video = batch["video"]  # (B, T, C, H, W)
         T = video.shape[1]
-        c = self.config
         mean, logvar, _ = self.posterior(video)
         z = reparameterize(mean, logvar, sample=self.training)
         logits = self.decode_logits(z, T)
-        if c.eval_at_full_beta and not self.training:
-            beta = c.beta
-        else:
-            beta = annealed_beta(c.beta, step, c.kl_anneal_steps, c.kl_anneal_start, c.kl_anneal_every)
-        out = bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar, c.free_bits)}, beta)
-        if c.free_bits > 0:
-            out.terms["kl_raw"] = gaussian_kl_standard(mean, logvar).detach().sum() / video.shape[0]
-        return out
+        return single_latent_vae_loss(logits, video, mean, logvar, self.config, step, self.training)

@@ -2,7 +2,13 @@
 
 from .conv import ConvDecoder, ConvEncoder, activation, check_style
 from .gaussian import gaussian_kl_standard, reparameterize
-from .losses import annealed_beta, bernoulli_vae_loss, cross_correlation_penalty, temporal_difference_loss
+from .losses import (
+    annealed_beta,
+    bernoulli_vae_loss,
+    cross_correlation_penalty,
+    single_latent_vae_loss,
+    temporal_difference_loss,
+)
 from .recurrent import LatentLSTM
 
 __all__ = [
@@ -16,5 +22,6 @@ __all__ = [
     "cross_correlation_penalty",
     "gaussian_kl_standard",
     "reparameterize",
+    "single_latent_vae_loss",
     "temporal_difference_loss",
 ]

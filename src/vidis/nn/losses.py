@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ..types import ModelOutput
+from .gaussian import gaussian_kl_standard
 
 
 def bernoulli_vae_loss(
@@ -79,3 +80,25 @@ def annealed_beta(beta: float, step: int, anneal_steps: int, start: int = 0, eve
     if anneal_steps <= 0:
         return beta
     return beta * min(1.0, (step - start) / anneal_steps)
+
+
+def single_latent_vae_loss(
+    logits: torch.Tensor, video: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, config, step: int,
+    training: bool,
+) -> ModelOutput:
+    """The objective of paper 000's one-latent baselines (frame_vae, lstm_vae).
+
+    The KL weight is `annealed_beta` of the config's schedule (`beta`, `kl_anneal_steps`,
+    `kl_anneal_start`, `kl_anneal_every`), or the full `beta` in eval mode when
+    `eval_at_full_beta` (the public code validates at full weight); the KL keeps
+    `config.free_bits` per dimension, and with free bits the raw KL is logged as `kl_raw`.
+    """
+    c = config
+    if c.eval_at_full_beta and not training:
+        beta = c.beta
+    else:
+        beta = annealed_beta(c.beta, step, c.kl_anneal_steps, c.kl_anneal_start, c.kl_anneal_every)
+    out = bernoulli_vae_loss(logits, video, {"kl": gaussian_kl_standard(mean, logvar, c.free_bits)}, beta)
+    if c.free_bits > 0:
+        out.terms["kl_raw"] = gaussian_kl_standard(mean, logvar).detach().sum() / video.shape[0]
+    return out

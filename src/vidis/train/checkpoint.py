@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -21,13 +22,16 @@ from ..errors import CheckpointError, ConfigError
 from .spec import RunSpec, build_model, check_run_dir
 
 
-def atomic_save(obj, path: Path):
+@contextmanager
+def atomic_write(path: Path):
+    """Yield a binary file in `path`'s folder that replaces `path` only once fully written and
+    flushed to disk (temporary file, fsync, rename); on any error the temporary file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -35,6 +39,11 @@ def atomic_save(obj, path: Path):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_save(obj, path: Path):
+    with atomic_write(path) as f:
+        torch.save(obj, f)
 
 
 def rng_state() -> dict:
@@ -148,16 +157,5 @@ def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
 
 def copy_checkpoint(source: Path, target: Path):
     """Copy a checkpoint file atomically (temporary file in the target's folder, then rename)."""
-    source, target = Path(source), Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f, open(source, "rb") as src:
-            shutil.copyfileobj(src, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(target) as f, open(source, "rb") as src:
+        shutil.copyfileobj(src, f)
