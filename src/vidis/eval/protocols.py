@@ -32,7 +32,6 @@ from pathlib import Path
 import torch
 
 from ..errors import CapabilityError, ConfigError
-from ..types import Latents
 
 __all__ = [
     "PROTOCOLS",
@@ -151,12 +150,6 @@ def run_reconstruction(model, dataset, num_clips, batch_size, device, progress=T
 DEFAULT_GROUPS = {"content": ("content",), "motion": ("motion",)}
 
 
-def _latent_part(latents: Latents, name: str) -> torch.Tensor:
-    if name in ("content", "motion"):
-        return getattr(latents, name)
-    return latents.extra[name]
-
-
 @torch.no_grad()
 def collect_groups(model, dataset, num_clips: int, batch_size: int, device="cpu"):
     """Encode the first `num_clips` clips: ({group: (N, D) flattened parts}, {factor: (N,) or (N, T)}).
@@ -173,7 +166,7 @@ def collect_groups(model, dataset, num_clips: int, batch_size: int, device="cpu"
         batch = dataset.batch(range(start, min(n, start + batch_size)))
         latents = model.encode(batch["video"].to(device))
         for group, parts in groups_of.items():
-            flat = [_latent_part(latents, p).float().flatten(1).cpu() for p in parts]  # (B, D_p)
+            flat = [latents.part(p).float().flatten(1).cpu() for p in parts]  # (B, D_p)
             groups[group].append(torch.cat(flat, 1))
         for name, labels in batch["factors"].items():
             factors.setdefault(name, []).append(labels)
