@@ -247,7 +247,6 @@ def _resume(args) -> int:
             "nothing to do (raise it with --set train.steps=N)"
         )
         return 0
-    spec.save(run_dir / "config.json")  # the run's configuration now includes the --set changes
     print(
         f"resuming from step {trainer.step} of {spec.train.steps}: {spec.model} on {spec.data} "
         f"({spec.preset}) on {trainer.device} -> {run_dir}"
