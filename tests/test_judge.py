@@ -216,6 +216,44 @@ def test_judge_cache_key_holds_the_judges_settings_and_the_dataset_version(tmp_p
         judge_path("moving_mnist", {}, steps=0)
     with pytest.raises(VidisError, match="unknown judge options"):
         judge_path("moving_mnist", {}, judge_options={"layers": 3})
+    assert judge_path("moving_mnist", {}, train_frames=4) != default  # trained on fewer frames
+    with pytest.raises(VidisError, match="train_frames must be an integer >= 0"):
+        judge_path("moving_mnist", {}, train_frames=-1)
+
+
+def test_dataset_declared_judge_defaults_make_its_default_judge(monkeypatch):
+    """A dataset's `judge_defaults` replace the global defaults for its default judge only."""
+    declared = {"steps": 77, "judge_options": {"hidden": 32}, "train_frames": 3}
+    global_default = judge_settings(data_name="moving_mnist")
+    monkeypatch.setattr(MovingMNIST, "judge_defaults", declared, raising=False)
+    settings = judge_settings(data_name="moving_mnist")
+    assert settings["steps"] == 77 and settings["train_frames"] == 3
+    assert settings["judge_options"] == {**DEFAULT_OPTIONS, "hidden": 32}
+    assert settings != global_default and judge_kind(settings, "moving_mnist") == "default"
+    assert judge_kind(settings) == "custom"  # not the global default
+    assert judge_settings(quick=True, data_name="moving_mnist")["steps"] == QUICK_STEPS
+    assert judge_path("moving_mnist", {}).name.startswith("moving_mnist-77steps-")
+    monkeypatch.setattr(MovingMNIST, "judge_defaults", {"layers": 3}, raising=False)
+    with pytest.raises(VidisError, match="unknown judge_defaults"):
+        judge_settings(data_name="moving_mnist")
+
+
+def test_judge_trained_on_leading_frames_is_tested_on_whole_clips(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
+    seen = []
+    original = Judge.loss
+
+    def spy(self, video, factors):
+        seen.append((video.shape[1], factors["cell"].shape[1]))
+        return original(self, video, factors)
+
+    monkeypatch.setattr(Judge, "loss", spy)
+    _, report = train_judge(
+        "moving_mnist", SMOKE, steps=2, batch_size=2, train_frames=4, judge_options=TINY,
+        progress=False, save=False, num_test_clips=4, announce=False,
+    )
+    assert seen == [(4, 4), (4, 4)]  # video and per-frame labels cut to the first 4 frames
+    assert report["train_frames"] == 4 and 0 <= report["factor_accuracy"]["cell"] <= 1
 
 
 class Booby:

@@ -79,6 +79,7 @@ SPLIT_SIZE_OPTIONS = frozenset({"num_train", "num_val", "num_test"})
 DEFAULT_STEPS = 1500
 DEFAULT_BATCH_SIZE = 24
 DEFAULT_LR = 2e-3
+DEFAULT_TRAIN_FRAMES = 0  # 0: every frame of each training clip
 QUICK_STEPS = 100
 QUICK_BATCH_SIZE = 16
 NUM_TEST_CLIPS = 1000
@@ -105,6 +106,18 @@ def _data_key(data_name: str, data_options: dict) -> dict:
     return key
 
 
+def dataset_judge_defaults(data_name: str | None) -> dict:
+    """The default-judge settings dataset `data_name` declares (`judge_defaults` on its class:
+    any of steps, batch_size, lr, judge_options, train_frames), checked; {} for None."""
+    if data_name is None:
+        return {}
+    declared = dict(getattr(get_dataset_class(data_name), "judge_defaults", {}) or {})
+    unknown = set(declared) - {"steps", "batch_size", "lr", "judge_options", "train_frames"}
+    if unknown:
+        raise VidisError(f"dataset {data_name} declares unknown judge_defaults {sorted(unknown)}")
+    return declared
+
+
 def judge_settings(
     quick: bool = False,
     steps: int | None = None,
@@ -112,22 +125,35 @@ def judge_settings(
     seed: int = 0,
     lr: float | None = None,
     judge_options: dict | None = None,
+    train_frames: int | None = None,
+    data_name: str | None = None,
 ) -> dict:
     """The settings that make a judge what it is (all in its cache key), defaults filled in.
 
-    quick: QUICK_STEPS and QUICK_BATCH_SIZE where steps or batch_size are not given."""
-    steps = steps if steps is not None else (QUICK_STEPS if quick else DEFAULT_STEPS)
-    batch_size = batch_size if batch_size is not None else (QUICK_BATCH_SIZE if quick else DEFAULT_BATCH_SIZE)
+    Defaults: the dataset's declared `judge_defaults` (with `data_name`), else the global ones
+    (DEFAULT_STEPS, DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_OPTIONS, DEFAULT_TRAIN_FRAMES);
+    quick: QUICK_STEPS and QUICK_BATCH_SIZE where steps or batch_size are not given.
+    train_frames: each training clip's first this many frames (0: all of them); tests always
+    use every frame."""
+    declared = dataset_judge_defaults(data_name)
+    if steps is None:
+        steps = QUICK_STEPS if quick else declared.get("steps", DEFAULT_STEPS)
+    if batch_size is None:
+        batch_size = QUICK_BATCH_SIZE if quick else declared.get("batch_size", DEFAULT_BATCH_SIZE)
+    if train_frames is None:
+        train_frames = declared.get("train_frames", DEFAULT_TRAIN_FRAMES)
     for name, value in (("steps", steps), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise VidisError(f"judge {name} must be an integer >= 1, got {value!r}")
-    lr = float(DEFAULT_LR if lr is None else lr)
+    if not isinstance(train_frames, int) or isinstance(train_frames, bool) or train_frames < 0:
+        raise VidisError(f"judge train_frames must be an integer >= 0 (0: every frame), got {train_frames!r}")
+    lr = float(declared.get("lr", DEFAULT_LR) if lr is None else lr)
     if not (math.isfinite(lr) and lr > 0):
         raise VidisError(f"judge lr must be a finite number > 0, got {lr}")
     unknown = set(judge_options or {}) - set(DEFAULT_OPTIONS)
     if unknown:
         raise VidisError(f"unknown judge options {sorted(unknown)}; known: {sorted(DEFAULT_OPTIONS)}")
-    options = {**DEFAULT_OPTIONS, **(judge_options or {})}
+    options = {**DEFAULT_OPTIONS, **declared.get("judge_options", {}), **(judge_options or {})}
     options["channels"] = [int(c) for c in options["channels"]]
     return {
         "steps": steps,
@@ -135,14 +161,15 @@ def judge_settings(
         "seed": int(seed),
         "lr": lr,
         "judge_options": options,
+        "train_frames": train_frames,
         "judge_version": JUDGE_VERSION,
     }
 
 
-def judge_kind(settings: dict) -> str:
+def judge_kind(settings: dict, data_name: str | None = None) -> str:
     """Which judge these settings make: "default", "quick" or "custom" (printed beside scores)."""
     for kind, quick in (("default", False), ("quick", True)):
-        if settings == judge_settings(quick=quick):
+        if settings == judge_settings(quick=quick, data_name=data_name):
             return kind
     return "custom"
 
@@ -150,20 +177,20 @@ def judge_kind(settings: dict) -> str:
 def judge_path(data_name: str, data_options: dict | None = None, **settings) -> Path:
     """Where the judge of `data_name` with `data_options` and `judge_settings(**settings)` is
     cached (a .pt; its report as .json beside it)."""
-    full = judge_settings(**settings)
+    full = judge_settings(**settings, data_name=data_name)
     key = {"data": _data_key(data_name, data_options or {}), "judge": full}
     sha = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
     return cache_dir() / "judges" / f"{data_name}-{full['steps']}steps-{sha}.pt"
 
 
-def _train_flags(settings: dict) -> str:
+def _train_flags(settings: dict, data_name: str | None = None) -> str:
     """The `vidis judge train` flags that make a judge of these settings ("" for the default)."""
-    kind = judge_kind(settings)
+    kind = judge_kind(settings, data_name)
     return {"default": "", "quick": " --quick"}.get(kind, f" --steps {settings['steps']}")
 
 
 def _retrain_hint(data_name: str, settings: dict) -> str:
-    return f"`vidis judge train --data {data_name}{_train_flags(settings)} --overwrite`"
+    return f"`vidis judge train --data {data_name}{_train_flags(settings, data_name)} --overwrite`"
 
 
 def save_judge(judge: Judge, report: dict, path: Path, settings: dict):
@@ -218,11 +245,11 @@ def load_judge(data_name: str, data_options: dict | None = None, device="cpu", *
     """The cached judge of this dataset and `judge_settings(**settings)`, in eval mode; its
     report is `judge.report`, its file `judge.path`."""
     path = judge_path(data_name, data_options or {}, **settings)
-    full = judge_settings(**settings)
+    full = judge_settings(**settings, data_name=data_name)
     if not path.is_file():
         raise VidisError(
-            f"no {judge_kind(full)} judge for {data_name} with options {data_options or {}} at {path}; "
-            f"train one with `vidis judge train --data {data_name}{_train_flags(full)}`"
+            f"no {judge_kind(full, data_name)} judge for {data_name} with options {data_options or {}} at "
+            f"{path}; train one with `vidis judge train --data {data_name}{_train_flags(full, data_name)}`"
         )
     return load_judge_file(path, device, _retrain_hint(data_name, full))
 
@@ -238,7 +265,7 @@ def get_or_train_judge(
     """Load the cached judge onto `device`, or train it (`train_judge(**train_options)`) and cache it.
 
     quick: the quick judge (QUICK_STEPS steps) unless steps are given; it has its own cache key."""
-    keys = ("steps", "batch_size", "seed", "lr", "judge_options")
+    keys = ("steps", "batch_size", "seed", "lr", "judge_options", "train_frames")
     settings = {k: train_options[k] for k in keys if k in train_options}
     if judge_path(data_name, data_options or {}, quick=quick, **settings).is_file():
         return load_judge(data_name, data_options, device, quick=quick, **settings)
@@ -330,6 +357,7 @@ def train_judge(
     num_test_clips: int = NUM_TEST_CLIPS,
     save: bool = True,
     judge_options: dict | None = None,
+    train_frames: int | None = None,
     announce: bool = True,
     num_workers: int = 0,
     quick: bool = False,
@@ -371,9 +399,16 @@ def train_judge(
     """
     data_options = dict(data_options or {})
     settings = judge_settings(
-        quick=quick, steps=steps, batch_size=batch_size, seed=seed, lr=lr, judge_options=judge_options
+        quick=quick,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        lr=lr,
+        judge_options=judge_options,
+        train_frames=train_frames,
+        data_name=data_name,
     )
-    kind = judge_kind(settings)
+    kind = judge_kind(settings, data_name)
     steps, batch_size = settings["steps"], settings["batch_size"]
     device = str(device)
     if device == "auto":
@@ -403,9 +438,12 @@ def train_judge(
     judge.train()
     start = timed_from = time.time()
     bar = _progress_bar(steps, f"judge {data_name}", progress)
+    frames = settings["train_frames"] or train_set.video_shape[0]
+    per_frame = {f.name for f in train_set.factors if f.per_frame}
     for step, batch in zip(bar, _batches(train_set, steps, batch_size, num_workers)):
-        factors = {k: v.to(device) for k, v in batch["factors"].items()}
-        loss = judge.loss(batch["video"].to(device), factors)
+        # The first `frames` frames of each clip (B, frames, C, H, W), per-frame labels likewise.
+        factors = {k: (v[:, :frames] if k in per_frame else v).to(device) for k, v in batch["factors"].items()}
+        loss = judge.loss(batch["video"][:, :frames].to(device), factors)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
