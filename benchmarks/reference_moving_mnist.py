@@ -1,18 +1,68 @@
-"""A straightforward Moving MNIST generator: per-digit, per-frame Python loops.
+"""Straightforward Moving MNIST generators: per-digit, per-frame Python loops.
 
 This is the process as it is usually written (e.g. the original Srivastava et al. script):
 step each digit's position by its velocity, reflect the position and flip the velocity at an
-edge, paste the digit into each frame with max. It draws the same random numbers as
-`vidis.data.moving_mnist`, so it makes the same clips: the tests use it to check vidis's
-closed-form bounce, and `bench_moving_mnist.py` times vidis against it.
+edge, paste the digit into each frame with max. Both functions draw the same random numbers as
+`vidis.data.moving_mnist` (default `dynamics="bounce"`, 28 px digits, max), so they make the
+same clips:
+
+- `naive_clip`: the plain loop and nothing else, as fast as it is usually written: Python
+  floats for positions, each 28x28 float32 digit pasted into a float32 canvas slice with
+  `np.maximum(..., out=...)`, one clip at a time; it returns only the video (T, S, S) as a
+  NumPy array, no labels. `bench_moving_mnist.py` times `dataset[i]` (video and every label,
+  as torch tensors) and `dataset.batch` against it.
+- `loop_clip`: the whole item `dataset[i]` (video and every label) with loops; the tests use it
+  to check vidis's closed-form bounce and its labels.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
 
 DIGIT = 28
+
+
+def float_digits(dataset) -> np.ndarray:
+    """The dataset's digit pool as float32 in [0, 1], (N, 28, 28): made once, before the loop."""
+    return dataset.images.astype(np.float32) / np.float32(255)
+
+
+def naive_clip(dataset, index: int, digits: np.ndarray) -> np.ndarray:
+    """The video of `dataset[index]`, (T, S, S) float32 in [0, 1], by the plain loop.
+
+    `digits` is `float_digits(dataset)`. Max compositing does not depend on the order in which
+    digits are drawn, so the loop skips vidis's left-to-right numbering.
+    """
+    c = dataset.config
+    rng = dataset._rng(index)
+    K, T, S = c.num_digits, c.num_frames, c.image_size
+    L = float(S - DIGIT)
+    digit_ids = rng.integers(0, len(digits), size=K)
+    start = rng.uniform(0, L, size=(K, 2))
+    angle = rng.uniform(0, 2 * np.pi, size=K)
+    speed = rng.uniform(c.speed_min, c.speed_max, size=K)
+    canvas = np.zeros((T, S, S), dtype=np.float32)
+    for k in range(K):
+        x, y = float(start[k, 0]), float(start[k, 1])
+        vx, vy = float(speed[k]) * math.cos(angle[k]), float(speed[k]) * math.sin(angle[k])
+        digit = digits[digit_ids[k]]
+        for t in range(T):
+            col, row = round(x), round(y)  # half to even, as np.rint
+            patch = canvas[t, row : row + DIGIT, col : col + DIGIT]
+            np.maximum(patch, digit, out=patch)
+            x, y = x + vx, y + vy
+            if x < 0:
+                x, vx = -x, -vx
+            elif x > L:
+                x, vx = 2 * L - x, -vx
+            if y < 0:
+                y, vy = -y, -vy
+            elif y > L:
+                y, vy = 2 * L - y, -vy
+    return canvas
 
 
 def loop_clip(dataset, index: int) -> dict:

@@ -61,11 +61,32 @@ class VideoDataset(Dataset):
         return [None]
 
     def batch(self, indices) -> dict:
-        """Stack items `indices` into a batch dict (video (B, T, C, H, W))."""
-        return collate([self[int(i)] for i in indices])
+        """Items `indices` as one batch dict: video (B, T, C, H, W), factors (B,) or (B, T).
+
+        The default collates a loop over items. A dataset that can make many clips at once
+        (Moving MNIST) overrides it with array code; it must return exactly
+        `collate([self[i] for i in indices])`.
+        """
+        indices = [int(i) for i in indices]
+        if not indices:
+            raise DataError("batch needs at least one index")
+        return collate([self[i] for i in indices])
+
+    def __getitems__(self, indices) -> dict:
+        """What a DataLoader with automatic batching (a `batch_size` or `batch_sampler`) fetches
+        for one batch: `batch(indices)`, already collated, which `collate` passes through. So
+        the trainer's loader gets Moving MNIST's vectorised batches with no change of its own."""
+        return self.batch(indices)
 
 
-def collate(items: list[dict]) -> dict:
+def collate(items: list[dict] | dict) -> dict:
+    """Stack item dicts into a batch dict; a batch dict (from `__getitems__`) is returned as is.
+
+    DataLoaders over vidis datasets take `collate_fn=collate` (torch's default collate would
+    not recognise the batch dict that `__getitems__` hands it).
+    """
+    if isinstance(items, dict):
+        return items
     return {
         "video": torch.stack([item["video"] for item in items]),
         "factors": {k: torch.stack([item["factors"][k] for item in items]) for k in items[0]["factors"]},

@@ -3,6 +3,10 @@
 The embedded asset (`assets/mnist_digits.npz`, made by `scripts/vendor_digits.py`, MIT
 licence, provenance beside it) holds disjoint train (8,500) and test (1,500) pools. With
 IDX files, the train pool is `train-images-idx3-ubyte` and the test pool `t10k-...`.
+
+Digits of another size (Stochastic Moving MNIST's 32 px) are the 28 px digits resized as
+edenton/svg's `data/moving_mnist.py` resizes them: torchvision's `Scale(32)` on the PIL image,
+which is PIL's bilinear `Image.resize` of the 8-bit image, kept as 8-bit grey levels.
 """
 
 from __future__ import annotations
@@ -42,9 +46,15 @@ def _find(folder: Path, stem: str) -> Path:
     raise DataError(f"{folder} has no {stem} (or {stem}.gz): expected the standard MNIST IDX files")
 
 
-@lru_cache(maxsize=4)
-def digit_pool(pool: str, mnist_dir: str = "") -> tuple[np.ndarray, np.ndarray]:
-    """(images (N, 28, 28) uint8, labels (N,) int64) of pool "train" or "test"."""
+@lru_cache(maxsize=8)
+def digit_pool(pool: str, mnist_dir: str = "", size: int = 28) -> tuple[np.ndarray, np.ndarray]:
+    """(images (N, size, size) uint8, labels (N,) int64) of pool "train" or "test".
+
+    `size` other than 28: every digit resized by PIL's bilinear filter (see the module docstring).
+    """
+    if size != 28:
+        images, labels = digit_pool(pool, mnist_dir)
+        return resize_digits(images, size), labels
     if pool not in IDX_FILES:
         raise DataError(f"digit pool must be 'train' or 'test', got {pool!r}")
     if mnist_dir:
@@ -59,3 +69,19 @@ def digit_pool(pool: str, mnist_dir: str = "") -> tuple[np.ndarray, np.ndarray]:
     asset = resources.files("vidis.data") / "assets" / "mnist_digits.npz"
     with resources.as_file(asset) as path, np.load(path) as arrays:
         return arrays[f"{pool}_images"], arrays[f"{pool}_labels"].astype(np.int64)
+
+
+def resize_digits(images: np.ndarray, size: int) -> np.ndarray:
+    """(N, 28, 28) uint8 -> (N, size, size) uint8 by PIL's bilinear resize, digit by digit.
+
+    This is what torchvision's `Resize(size)` (`Scale` in old versions) does to a PIL image, as
+    edenton/svg applies it to each MNIST digit for Stochastic Moving MNIST (digit_size 32).
+    """
+    from PIL import Image  # noqa: PLC0415
+
+    if size < 1:
+        raise DataError(f"digit size must be >= 1, got {size}")
+    out = np.empty((len(images), size, size), dtype=np.uint8)
+    for i, image in enumerate(images):
+        out[i] = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+    return out
