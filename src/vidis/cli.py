@@ -196,6 +196,10 @@ def cmd_train(args) -> int:
 
     try:
         return _resume(args) if args.resume else _train(args)
+    except VidisError as err:
+        if distributed.rank() != 0:  # every process has the error; rank 0 alone prints it
+            raise SystemExit(err.exit_code) from None
+        raise
     finally:
         distributed.shutdown()
 
