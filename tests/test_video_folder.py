@@ -113,10 +113,12 @@ def test_deterministic_clip_sampling_for_any_workers(tmp_path):
     other = dataset(tmp_path, num_frames=3, clips_per_video=4, seed=2)
     assert [a.clip(i) for i in range(len(a))] == [b.clip(i) for i in range(len(b))]
     assert [a.clip(i) for i in range(len(a))] != [other.clip(i) for i in range(len(a))]
-    # clip k of a video starts in the k-th quarter of its 18 valid first frames
+    # items go round the 2 videos; clip k of a video starts in the k-th quarter of its 18 valid
+    # first frames
     for index in range(len(a)):
-        _, start = a.clip(index)
-        part = index % 4
+        video, start = a.clip(index)
+        part = index // 2
+        assert video == index % 2
         assert part * 18 // 4 <= start < (part + 1) * 18 // 4
     reference = a.batch(range(len(a)))["video"]
     assert torch.equal(reference, torch.stack([a[i]["video"] for i in range(len(a))]))

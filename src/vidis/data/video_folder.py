@@ -27,9 +27,10 @@ an entry `A-B` of whole numbers is a range) and `file` (`split_file`: lines `IDE
 `#` comments; identities it does not list are skipped and counted).
 
 Items: each video of the split gives `clips_per_video` clips of `num_frames` frames,
-`frame_stride` frames apart. Clip k of a video starts at a position drawn in the k-th of
-`clips_per_video` equal parts of its valid start positions, from a generator seeded with
-(seed, split, index): deterministic in (seed, split, index) for any number of workers.
+`frame_stride` frames apart; item i is clip i // V of video i % V (V videos). Clip k of a
+video starts at a position drawn in the k-th of `clips_per_video` equal parts of its valid
+start positions, from a generator seeded with (seed, split, index): deterministic in
+(seed, split, index) for any number of workers.
 
 Named layouts (presets of `video_folder`, each with its own defaults; see docs/platform.md):
 `kth`, `mug`, `uva_nemo`, `weizmann`.
@@ -461,11 +462,14 @@ class VideoFolder(VideoDataset):
         return len(self.videos) * self.config.clips_per_video
 
     def clip(self, index: int) -> tuple[int, int]:
-        """(video number, first frame) of item `index`, deterministic in (seed, split, index)."""
+        """(video number, first frame) of item `index`, deterministic in (seed, split, index).
+
+        Items go round the videos (item i is clip i // V of video i % V, V videos), so the first
+        items of a split (a validation subset, a preview) come from different videos."""
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range for the {self.split} split of {len(self)} clips")
         per_video = self.config.clips_per_video
-        video, part = divmod(index, per_video)
+        part, video = divmod(index, len(self.videos))
         starts = self.videos[video][3] - self.span + 1  # valid first frames: 0 .. starts - 1
         low = min(part * starts // per_video, starts - 1)  # the part-th of per_video equal parts
         high = min(max(low + 1, (part + 1) * starts // per_video), starts)
@@ -485,7 +489,7 @@ class VideoFolder(VideoDataset):
         return self.frames(video)[start : start + self.span : self.config.frame_stride]  # (T, H, W, C)
 
     def _factors(self, index: int) -> dict[str, torch.Tensor]:
-        labels = self.videos[int(index) // self.config.clips_per_video][1]
+        labels = self.videos[int(index) % len(self.videos)][1]
         return {name: torch.tensor(value) for name, value in labels.items()}
 
     def __getitem__(self, index: int) -> dict:
