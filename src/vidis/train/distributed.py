@@ -139,11 +139,10 @@ def mean_over_processes(values: dict[str, torch.Tensor]) -> dict[str, torch.Tens
     if not is_distributed() or not values:
         return values
     names = sorted(values)
-    stacked = torch.stack([values[name].detach().float().cpu().reshape(()) for name in names])  # (K,)
-    if dist.get_backend() == "nccl":
-        stacked = stacked.cuda()
+    stacked = torch.stack([values[name].detach().float().reshape(()) for name in names])  # (K,)
+    stacked = stacked.to("cuda" if dist.get_backend() == "nccl" else "cpu")  # no sync on CUDA
     dist.all_reduce(stacked, op=dist.ReduceOp.SUM)
-    stacked = stacked.cpu() / world_size()
+    stacked = stacked / world_size()
     return {name: stacked[i] for i, name in enumerate(names)}
 
 
