@@ -114,7 +114,11 @@ class StepBatchSampler(Sampler):
         if self.length is None:
             return flat.tolist()
         epochs, positions = np.divmod(flat, self.length)
-        return [int(self.permutation(int(e))[p]) for e, p in zip(epochs, positions)]
+        out = np.empty(self.batch_size, dtype=np.int64)
+        for epoch in np.unique(epochs):  # one epoch, or two where the step crosses an epoch's end
+            where = epochs == epoch
+            out[where] = self.permutation(int(epoch))[positions[where]]
+        return out.tolist()
 
     def __iter__(self):
         for step in range(self.start, self.stop):
