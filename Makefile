@@ -16,7 +16,8 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.py | $(BIN)/python
 	# CPU wheels from PyTorch's CPU index on Linux without an NVIDIA GPU, where a bare `torch`
 	# would pull about 3 GB of CUDA packages; VIDIS_TORCH_INDEX=cpu|default|URL overrides it).
 	$(BIN)/python scripts/install_torch.py
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# the `video` extra (PyAV) too: the tests write and decode small videos
+	$(BIN)/python -m pip install --quiet -e ".[dev,video]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -190,26 +190,53 @@ def _check_out(run_dir: Path, overwrite: bool):
 
 
 def cmd_train(args) -> int:
+    """Train or resume a run; under torchrun (WORLD_SIZE > 1) every process runs this, rank 0
+    checks and prepares the run folder first and alone prints and writes."""
+    from .train import distributed  # noqa: PLC0415
+
+    try:
+        return _resume(args) if args.resume else _train(args)
+    except VidisError as err:
+        if distributed.rank() != 0:  # every process has the error; rank 0 alone prints it
+            raise SystemExit(err.exit_code) from None
+        raise
+    finally:
+        distributed.shutdown()
+
+
+def _say(text: str):
+    from .train import distributed  # noqa: PLC0415
+
+    if distributed.is_main():
+        print(text)
+
+
+def _train(args) -> int:
     from .config import parse_set_args  # noqa: PLC0415
+    from .train import distributed  # noqa: PLC0415
     from .train.spec import clear_run, make_spec  # noqa: PLC0415
     from .train.trainer import Trainer  # noqa: PLC0415
 
-    if args.resume:
-        return _resume(args)
     if not args.model or not args.out:
         raise ConfigError("train needs --model NAME and --out RUN_DIR (or --resume RUN_DIR)")
     run_dir = Path(args.out)
-    _check_out(run_dir, args.overwrite)
     # the new configuration is checked before anything of an old run is removed
     spec = make_spec(args.model, args.data, args.preset or DEFAULT_PRESET, parse_set_args(args.set))
-    if args.overwrite:
-        removed = clear_run(run_dir)
-        if removed:
-            print(f"--overwrite: removed {', '.join(removed)} from {run_dir}")
+    distributed.init_from_env(spec.train.device)
+
+    def prepare():
+        _check_out(run_dir, args.overwrite)
+        if args.overwrite:
+            removed = clear_run(run_dir)
+            if removed:
+                print(f"--overwrite: removed {', '.join(removed)} from {run_dir}")
+
+    distributed.main_first(lambda: prepare() if distributed.is_main() else None)
     trainer = Trainer(spec, run_dir, progress=not args.no_progress)
-    print(
+    processes = f" x {distributed.world_size()} processes" if distributed.is_distributed() else ""
+    _say(
         f"training {spec.model} on {spec.data} ({spec.preset}) for {spec.train.steps} steps "
-        f"on {trainer.device}, {trainer.model.num_parameters():,} parameters -> {run_dir}"
+        f"on {trainer.device}{processes}, {trainer.model.num_parameters():,} parameters -> {run_dir}"
     )
     return _fit(trainer, run_dir)
 
@@ -217,6 +244,7 @@ def cmd_train(args) -> int:
 def _resume(args) -> int:
     from .config import parse_set_args, update  # noqa: PLC0415
     from .errors import CheckpointError  # noqa: PLC0415
+    from .train import distributed  # noqa: PLC0415
     from .train.checkpoint import checkpoint_path  # noqa: PLC0415
     from .train.spec import RunSpec  # noqa: PLC0415
     from .train.trainer import Trainer  # noqa: PLC0415
@@ -240,16 +268,18 @@ def _resume(args) -> int:
     if extra["model"] or extra["data"]:
         raise ConfigError("a resumed run may only change train.* settings (e.g. train.steps)")
     spec.train = update(spec.train, extra["train"], "train")
+    distributed.init_from_env(spec.train.device)
     trainer = Trainer(spec, run_dir, resume=True, progress=not args.no_progress)
     if trainer.step >= spec.train.steps:
-        print(
+        _say(
             f"{run_dir} is already complete at step {trainer.step} (train.steps={spec.train.steps}): "
             "nothing to do (raise it with --set train.steps=N)"
         )
         return 0
-    print(
+    processes = f" x {distributed.world_size()} processes" if distributed.is_distributed() else ""
+    _say(
         f"resuming from step {trainer.step} of {spec.train.steps}: {spec.model} on {spec.data} "
-        f"({spec.preset}) on {trainer.device} -> {run_dir}"
+        f"({spec.preset}) on {trainer.device}{processes} -> {run_dir}"
     )
     return _fit(trainer, run_dir)
 
@@ -272,8 +302,8 @@ def _fit(trainer, run_dir: Path) -> int:
             f"resume with: vidis train --resume {run_dir}"
         ) from None
     if val:
-        print("val: " + ", ".join(f"{k}={v:.4g}" for k, v in val.items()))
-    print(f"checkpoint: {checkpoint_path(run_dir)}")
+        _say("val: " + ", ".join(f"{k}={v:.4g}" for k, v in val.items()))
+    _say(f"checkpoint: {checkpoint_path(run_dir)}")
     return 0
 
 

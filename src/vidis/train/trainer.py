@@ -23,8 +23,21 @@ Logged values are averaged over the steps that logged them (a term logged every 
 averaged over those steps). A NaN or infinite value of any term, train or val, stops training
 with `TrainingDiverged` at the next log point (every `log_every` steps) naming the terms; no
 checkpoint is written after it, so `last.pt` stays the last good one. Between log points the
-step does no host synchronisation. Progress bars redraw at most every 30 s when stderr is
-not a terminal (a log file).
+step does no host synchronisation, and a log point fetches all terms at once. `clips_per_s`
+is the training throughput of the window since the last log point (validation and
+checkpointing excluded). Progress bars redraw at most every 30 s when stderr is not a
+terminal (a log file). With `train.tensorboard` (and the package installed) the same values
+and a swap grid at each validation go to `RUN/tensorboard/` (`vidis.train.tensorboard`).
+
+Data: the batch of step s is a pure function of (seed, s) (`StepBatchSampler`). A dataset that
+overrides `VideoDataset.batch` (a vectorised generator) is asked for each step's batch in one
+call (`StepBatches`), in a loader worker when `train.num_workers > 0`; others are read item by
+item and collated.
+
+Several processes (`torchrun ... -m vidis train`, see `vidis.train.distributed`): every
+process trains on its slice of each step's global batch; gradients are averaged in
+`optimizer_step`; rank 0 alone writes; logged train values are averaged over processes and
+validation runs on rank 0 (its values broadcast), so all processes take the same decisions.
 """
 
 from __future__ import annotations
@@ -42,18 +55,21 @@ from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig, to_dict
-from ..data import collate, eval_dataset, make_dataset
+from ..data import VideoDataset, collate, eval_dataset, make_dataset
 from ..errors import ConfigError, TrainingDiverged
 from ..types import Stage
+from . import distributed
 from .checkpoint import (
     checkpoint_path,
     copy_checkpoint,
     read_checkpoint,
+    rng_state,
     save_checkpoint,
     set_rng_state,
 )
 from .optim import as_optim, check_lr_schedule
 from .spec import RunSpec, build_model
+from .tensorboard import SWAP_CLIPS, TensorBoardLog
 
 
 class StepBatchSampler(Sampler):
@@ -62,7 +78,8 @@ class StepBatchSampler(Sampler):
     Step s draws the flat positions offset + (s - origin) * B ... + B - 1 (a stage starts at
     step `origin` with the first position after the previous stages' clips, `offset`).
     Infinite datasets use the positions as indices; a finite one is walked in a fresh
-    permutation per epoch.
+    permutation per epoch (computed once per epoch, not once per clip). In a run of several
+    processes each yields its slice of every step's B indices (`distributed.shard`).
     """
 
     def __init__(
@@ -77,25 +94,54 @@ class StepBatchSampler(Sampler):
     ):
         self.start, self.stop, self.batch_size, self.length, self.seed = start, stop, batch_size, length, seed
         self.origin, self.offset = origin, offset
+        self._permutations: dict[int, np.ndarray] = {}  # epoch -> permutation (the last two kept)
 
     def __len__(self):
         return max(0, self.stop - self.start)
 
+    def permutation(self, epoch: int) -> np.ndarray:
+        if epoch not in self._permutations:
+            if len(self._permutations) >= 2:
+                self._permutations.pop(min(self._permutations))
+            rng = np.random.default_rng([self.seed, epoch, 7])
+            self._permutations[epoch] = rng.permutation(self.length)
+        return self._permutations[epoch]
+
     def indices(self, step: int) -> list[int]:
+        """The global batch of step `step` (every process's clips)."""
         first = self.offset + (step - self.origin) * self.batch_size
         flat = np.arange(first, first + self.batch_size)
         if self.length is None:
             return flat.tolist()
         epochs, positions = np.divmod(flat, self.length)
-        out = [
-            int(np.random.default_rng([self.seed, int(e), 7]).permutation(self.length)[p])
-            for e, p in zip(epochs, positions)
-        ]
-        return out
+        out = np.empty(self.batch_size, dtype=np.int64)
+        for epoch in np.unique(epochs):  # one epoch, or two where the step crosses an epoch's end
+            where = epochs == epoch
+            out[where] = self.permutation(int(epoch))[positions[where]]
+        return out.tolist()
 
     def __iter__(self):
         for step in range(self.start, self.stop):
-            yield self.indices(step)
+            yield distributed.shard(self.indices(step))
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Item k = the batch of the sampler's k-th step, made by `dataset.batch` (for datasets that
+    make a batch faster than a loop over items: one call per batch, in a loader worker)."""
+
+    def __init__(self, dataset: VideoDataset, sampler: StepBatchSampler):
+        self.dataset, self.sampler = dataset, sampler
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def __getitem__(self, k: int) -> dict:
+        return self.dataset.batch(distributed.shard(self.sampler.indices(self.sampler.start + k)))
+
+
+def makes_batches(dataset) -> bool:
+    """Whether `dataset` overrides `VideoDataset.batch` (e.g. a vectorised generator)."""
+    return isinstance(dataset, VideoDataset) and type(dataset).batch is not VideoDataset.batch
 
 
 def pick_device(name: str) -> torch.device:
@@ -135,7 +181,7 @@ def check_stages(stages: list, model: str):
 
 class Trainer:
     def __init__(self, spec: RunSpec, run_dir, resume: bool = False, progress: bool = True):
-        self.spec, self.run_dir, self.progress = spec, Path(run_dir), progress
+        self.spec, self.run_dir = spec, Path(run_dir)
         train: TrainConfig = spec.train
         if train.amp not in ("none", "bf16"):
             raise ConfigError(f"train.amp must be none or bf16, got {train.amp!r}")
@@ -143,14 +189,23 @@ class Trainer:
             if getattr(train, key) < 1:
                 raise ConfigError(f"train.{key} must be >= 1, got {getattr(train, key)}")
         check_lr_schedule(train.lr_schedule)
-        self.device = pick_device(train.device)
+        # several processes (torchrun): rank 0 writes, every process trains on its slice of a step
+        self.main = distributed.is_main()
+        self.progress = progress and self.main
+        distributed.check_batch_size(train.batch_size)
+        self.device = distributed.device_for(pick_device(train.device))
         self.data_options = to_dict(spec.data_config)
-        self.train_data = make_dataset(spec.data, "train", seed=train.seed, **self.data_options)
-        self.val_data = eval_dataset(spec.data, "val", **self.data_options)
+        self.train_data, self.val_data = distributed.main_first(lambda: self._datasets(self.data_options))
         torch.manual_seed(train.seed)
         self.model = build_model(spec, self.train_data.video_shape).to(self.device)
+        distributed.broadcast_module(self.model)  # equal already (same seed): made sure
+        if not self.main:
+            torch.manual_seed(distributed.process_seed(train.seed))  # rank 0 keeps the run's stream
         self.stage_list: list[Stage] = list(self.model.stages(train))
         check_stages(self.stage_list, spec.model)
+        for stage in self.stage_list:
+            if stage.batch_size:
+                distributed.check_batch_size(stage.batch_size, f"stage {stage.name!r} batch_size")
         self.stage_index: int | None = None
         self.batch_size = train.batch_size
         self.step = 0
@@ -170,15 +225,37 @@ class Trainer:
                     if optim.scheduler is not None and name in schedulers:
                         optim.scheduler.load_state_dict(schedulers[name])
             self.best = state.get("best")
-            set_rng_state(state["rng"])
-            self._truncate_log(self.step)
-            spec.save(self.run_dir / "config.json")
+            self._restore_rng(state)
+            if self.main:
+                self._truncate_log(self.step)
+                spec.save(self.run_dir / "config.json")
         else:
             self.enter_stage(0)
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            spec.save(self.run_dir / "config.json")
-            with open(self.log_path, "w", newline="") as f:
-                csv.writer(f).writerow(["step", "split", "metric", "value"])
+            if self.main:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                spec.save(self.run_dir / "config.json")
+                with open(self.log_path, "w", newline="") as f:
+                    csv.writer(f).writerow(["step", "split", "metric", "value"])
+        self.tensorboard = (
+            TensorBoardLog(self.run_dir, self.step if resume else None)
+            if train.tensorboard and self.main
+            else None
+        )
+
+    def _datasets(self, options: dict) -> tuple[VideoDataset, VideoDataset]:
+        """(train split with train.seed, the fixed val split) of the run's dataset with `options`."""
+        train_data = make_dataset(self.spec.data, "train", seed=self.spec.train.seed, **options)
+        return train_data, eval_dataset(self.spec.data, "val", **options)
+
+    def _restore_rng(self, state: dict):
+        """Each process's RNG state as saved; rank 0's (the run's) when the number of processes changed."""
+        per_rank = state.get("rng_ranks")
+        if per_rank is not None and len(per_rank) == distributed.world_size():
+            set_rng_state(per_rank[distributed.rank()])
+        else:
+            set_rng_state(state["rng"])
+            if not self.main:
+                torch.manual_seed(distributed.process_seed(self.spec.train.seed + self.step))
 
     # -- stages -----------------------------------------------------------------------------
     def stage_bounds(self) -> list[tuple[int, int]]:
@@ -211,11 +288,10 @@ class Trainer:
         self.model.apply_stage(stage)
         if stage is not None and stage.data:
             view = {**self.data_options, **stage.data}
-            self.train_data = make_dataset(self.spec.data, "train", seed=train.seed, **view)
-            self.val_data = eval_dataset(self.spec.data, "val", **view)
+            self.train_data, self.val_data = distributed.main_first(lambda: self._datasets(view))
         elif index != self.stage_index and self.stage_index is not None:
-            self.train_data = make_dataset(self.spec.data, "train", seed=train.seed, **self.data_options)
-            self.val_data = eval_dataset(self.spec.data, "val", **self.data_options)
+            options = self.data_options
+            self.train_data, self.val_data = distributed.main_first(lambda: self._datasets(options))
         self.batch_size = (stage.batch_size if stage else None) or train.batch_size
         start, end = self.stage_bounds()[index]
         stage_train = dataclasses.replace(train, steps=max(1, end - start), batch_size=self.batch_size)
@@ -268,6 +344,10 @@ class Trainer:
             csv.writer(f).writerows(keep)
 
     def _log(self, split: str, values: dict[str, float]):
+        if not self.main:
+            return
+        if self.tensorboard is not None:
+            self.tensorboard.scalars(split, values, self.step)
         with open(self.log_path, "a", newline="") as f:
             writer = csv.writer(f)
             for name, value in values.items():
@@ -288,16 +368,18 @@ class Trainer:
             origin=start,
             offset=self.stage_offset(self.stage_index),
         )
-        return DataLoader(
-            self.train_data,
-            batch_sampler=sampler,
-            num_workers=train.num_workers,
-            collate_fn=collate,
-            pin_memory=self.device.type == "cuda",
-            # its own generator: iterating a DataLoader draws a seed, which must not shift the
-            # global RNG stream that the model's sampling uses (resume would not be exact)
-            generator=torch.Generator().manual_seed(train.seed),
-        )
+        # its own generator: iterating a DataLoader draws a seed, which must not shift the
+        # global RNG stream that the model's sampling uses (resume would not be exact)
+        options = {
+            "num_workers": train.num_workers,
+            "pin_memory": self.device.type == "cuda",
+            "generator": torch.Generator().manual_seed(train.seed),
+        }
+        if train.num_workers > 0:
+            options["prefetch_factor"] = 4  # batches in flight per worker
+        if makes_batches(self.train_data):  # one `dataset.batch` call per step (in a worker)
+            return DataLoader(StepBatches(self.train_data, sampler), batch_size=None, **options)
+        return DataLoader(self.train_data, batch_sampler=sampler, collate_fn=collate, **options)
 
     def fit(self) -> dict[str, float]:
         train = self.spec.train
@@ -326,6 +408,9 @@ class Trainer:
                     break
         finally:
             bar.close()
+            if self.tensorboard is not None:
+                self.tensorboard.flush()
+        distributed.barrier()  # no process leaves while another still needs it
         return last_val
 
     def _fit_stage(self, bar, deadline: float | None) -> tuple[dict[str, float], bool]:
@@ -340,7 +425,7 @@ class Trainer:
         for batch in self.loader(end):
             batch = to_device(batch, self.device)
             terms = self.model.train_step(batch, self.step, self.optimizers, train)
-            for name, value in terms.items():
+            for name, value in terms.items():  # summed on the device: no host sync between log points
                 value = torch.as_tensor(value, dtype=torch.float32).detach()
                 sums[name] = sums[name] + value if name in sums else value.clone()
                 counts[name] = counts.get(name, 0) + 1
@@ -348,11 +433,13 @@ class Trainer:
             self.step += 1
             bar.update(1)
             out_of_time = deadline is not None and time.perf_counter() > deadline
+            if deadline is not None:  # every process stops at the same step
+                out_of_time = distributed.any_process(out_of_time)
             done = self.step >= end or out_of_time
             if self.step % train.log_every == 0 or self.step % train.eval_every == 0 or done:
-                # each term over the steps that logged it
-                means = {name: float(total) / counts[name] for name, total in sums.items()}
+                means = self._train_means(sums, counts)  # each term over the steps that logged it
                 self._check_finite("train", means)
+                # clips of every process per second of training (validation excluded)
                 means["clips_per_s"] = steps * self.batch_size / (time.perf_counter() - started)
                 for name, optim in self.optimizers.items():  # the lr of the coming step
                     means["lr" if name == "main" else f"lr_{name}"] = optim.optimizer.param_groups[0]["lr"]
@@ -360,21 +447,33 @@ class Trainer:
                     means["stage"] = float(self.stage_index)
                 self._log("train", means)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in means.items() if k in ("loss", "recon", "kl")})
-                sums, counts, steps, started = {}, {}, 0, time.perf_counter()
+                sums, counts, steps = {}, {}, 0
+                started = time.perf_counter()
             if self.step % train.eval_every == 0 or done:
-                last_val = self.validate()
+                last_val = distributed.broadcast_object(self.validate() if self.main else None)
                 self._check_finite("val", last_val)
                 self._log("val", last_val)
                 time_limited = out_of_time and self.step < train.steps
                 self._save(last_val, time_limited)
                 self.model.train()
+                started = time.perf_counter()
                 if time_limited:
-                    print(
-                        f"stopped at step {self.step} of {train.steps}: "
-                        f"train.max_minutes={train.max_minutes}"
-                    )
+                    if self.main:
+                        print(
+                            f"stopped at step {self.step} of {train.steps}: "
+                            f"train.max_minutes={train.max_minutes}"
+                        )
                     return last_val, True
         return last_val, False
+
+    def _train_means(self, sums: dict[str, torch.Tensor], counts: dict[str, int]) -> dict[str, float]:
+        """Each term's mean over the steps (and processes) that logged it: one host sync."""
+        if not sums:
+            return {}
+        names = list(sums)
+        totals = distributed.mean_over_processes({name: sums[name] for name in names})
+        values = torch.stack([totals[name].reshape(()).float() for name in names]).tolist()
+        return {name: value / counts[name] for name, value in zip(names, values)}
 
     def _save(self, val: dict[str, float], time_limited: bool):
         """Write last.pt; with train.keep_best also best.pt when the validation value improved."""
@@ -390,19 +489,20 @@ class Trainer:
                 self.best = {"metric": metric, "value": float(val[metric]), "step": self.step}
                 improved = True
         stage = self.stage_list[self.stage_index].name if self.stage_list else None
+        extra = {"stage": self.stage_index, "stage_name": stage, "best": self.best}
+        if distributed.is_distributed():  # every process's RNG, for an exact resume
+            extra["rng_ranks"] = distributed.all_gather_object(rng_state())
+        self.last_checkpoint_step = self.step
+        if not self.main:
+            return
         path = checkpoint_path(self.run_dir)
         save_checkpoint(
-            path,
-            self.model,
-            self.all_optimizers,
-            self.spec,
-            self.step,
-            time_limited,
-            extra={"stage": self.stage_index, "stage_name": stage, "best": self.best},
+            path, self.model, self.all_optimizers, self.spec, self.step, time_limited, extra=extra
         )
-        self.last_checkpoint_step = self.step
         if improved:
             copy_checkpoint(path, checkpoint_path(self.run_dir, "best"))
+        if self.tensorboard is not None:
+            self.tensorboard.flush()
 
     def _check_finite(self, split: str, means: dict[str, float]):
         bad = {name: value for name, value in means.items() if not math.isfinite(value)}
@@ -456,4 +556,7 @@ class Trainer:
                 for name, value in terms.items():
                     sums[name] = sums.get(name, 0.0) + float(value) * weight
                     weights[name] = weights.get(name, 0) + weight
+            if self.tensorboard is not None:
+                clips = self.val_data.batch(range(min(SWAP_CLIPS, len(self.val_data))))["video"]
+                self.tensorboard.swap_grid(self.model, clips.to(self.device), self.step)
         return {name: total / weights[name] for name, total in sums.items()}
