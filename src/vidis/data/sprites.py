@@ -13,11 +13,12 @@ rounded boxes) on the pixel grid; a layer's coverage of a pixel is clip(0.5 - sd
 sdf in pixels, i.e. anti-aliased edges one pixel wide. The geometry depends only on (action,
 view, frame, hair style): the coverage masks of each (class, style) are computed once per
 dataset object, vectorised over frames and pixels, and a clip is the painter's composite of
-its layers' colours over a white background (one vectorised step per layer, over the whole
-batch in `batch`). Limbs follow per-action joint angles, so the actions read from the pixels:
-walk swings legs and arms (front view: feet lift in turn), spellcast raises both arms
-overhead, slash winds a sword arm up and strikes down. The right view is the mirror image of
-the left view; the animation cycle is 8 frames and repeats for longer clips (`num_frames`).
+its layers' colours over a white background, computed as one matrix product per clip (the
+composite is linear in the colours: `layer_weights`). Limbs follow per-action joint angles,
+so the actions read from the pixels: walk swings legs and arms (front view: feet lift in
+turn), spellcast raises both arms overhead, slash winds a sword arm up and strikes down.
+The right view is the mirror image of the left view; the animation cycle is 8 frames and
+repeats for longer clips (`num_frames`).
 
 Characters. Each attribute has `num_<attr>` options (default 6; up to 10), drawn from fixed,
 well-separated palettes (hair option i also has style i % 3: short, long, tall). The
@@ -286,6 +287,7 @@ class Sprites(VideoDataset):
         self.infinite = split == "train"
         self._mask_cache: dict[tuple[int, int], torch.Tensor] = {}
         self._palette = {k: torch.tensor(v, dtype=torch.float32) for k, v in PALETTES.items()}
+        self._fixed = {k: torch.tensor(v, dtype=torch.float32) for k, v in FIXED.items()}
 
     def __len__(self) -> int:
         return self.length
@@ -301,46 +303,53 @@ class Sprites(VideoDataset):
         return np.array(np.unravel_index(identity, self.sizes)), classes
 
     def masks(self, cls: int, style: int) -> torch.Tensor:
-        """Layer coverage of class `cls` and hair style, (CYCLE, L, S, S), cached."""
+        """Layer coverage of class `cls` and hair style, (CYCLE, L, S, S)."""
+        action, view = divmod(int(cls), len(VIEWS))
+        return torch.from_numpy(_masks(action, view, style, self.config.image_size))
+
+    def layer_weights(self, cls: int, style: int) -> torch.Tensor:
+        """How much each layer and the background show in each pixel, (CYCLE, L + 1, S*S), cached.
+
+        Painting layers in order, pixel = background * prod_l (1 - a_l) + sum_l c_l a_l
+        prod_{m > l} (1 - a_m): linear in the colours, so a clip is one matrix product of its
+        colours with these weights (the last row is the background's).
+        """
         key = (int(cls), int(style))
         if key not in self._mask_cache:
-            action, view = divmod(int(cls), len(VIEWS))
-            self._mask_cache[key] = torch.from_numpy(_masks(action, view, style, self.config.image_size))
+            alpha = self.masks(cls, style).flatten(2)  # (CYCLE, L, S*S)
+            rows, hidden = [], torch.ones_like(alpha[:, 0])  # hidden: prod of (1 - a) above
+            for layer in reversed(range(alpha.shape[1])):
+                rows.append(alpha[:, layer] * hidden)
+                hidden = hidden * (1 - alpha[:, layer])
+            self._mask_cache[key] = torch.stack([*reversed(rows), hidden], 1)  # (CYCLE, L + 1, S*S)
         return self._mask_cache[key]
 
     def colours(self, attributes: np.ndarray, view: int) -> torch.Tensor:
-        """Colour of each layer (L, 3) for a character (skin, top, pants, hair) seen from `view`."""
+        """Colour of each layer and the white background (L + 1, 3) for a character (skin, top,
+        pants, hair) seen from `view`."""
         chosen = dict(zip(ATTRIBUTES, (int(a) for a in attributes)))
         rows = []
         for _, source, shade in LAYERS:
-            if source in chosen:
-                colour = self._palette[source][chosen[source]]
-            else:
-                colour = torch.tensor(FIXED[source])
+            colour = self._palette[source][chosen[source]] if source in chosen else self._fixed[source]
             rows.append(colour * (shade if view != 1 else 1.0))
-        return torch.stack(rows)
+        return torch.stack([*rows, torch.ones(3)])
 
     def render(self, attributes: np.ndarray, classes: np.ndarray) -> torch.Tensor:
         """Video (k * num_frames, 3, S, S) of one character performing each class in turn."""
-        return self.render_many([attributes], [classes])[0]
+        S, T = self.config.image_size, self.config.num_frames
+        frames = torch.arange(T) % CYCLE
+        style = int(attributes[3]) % NUM_STYLES
+        clips = []
+        for cls in classes:
+            weights = self.layer_weights(cls, style)  # (CYCLE, L + 1, S*S)
+            weights = weights if T == CYCLE else weights[frames]
+            colours = self.colours(attributes, int(cls) % len(VIEWS))  # (L + 1, 3)
+            clips.append(torch.matmul(colours.T, weights))  # (T, 3, S*S)
+        return torch.cat(clips).view(-1, 3, S, S).clamp_(0, 1)
 
     def render_many(self, attributes: list, classes: list) -> torch.Tensor:
-        """Videos (B, k * num_frames, 3, S, S); one vectorised composite step per layer."""
-        T = self.config.num_frames
-        frames = torch.arange(T) % CYCLE
-        coverage, colours = [], []
-        for attrs, clip_classes in zip(attributes, classes):
-            style = int(attrs[3]) % NUM_STYLES
-            coverage.append(torch.cat([self.masks(c, style)[frames] for c in clip_classes]))  # (kT, L, S, S)
-            colours.append(torch.stack([self.colours(attrs, int(c) % len(VIEWS)) for c in clip_classes])
-                           .repeat_interleave(T, 0))  # (kT, L, 3)
-        alpha = torch.stack(coverage).unsqueeze(3)  # (B, kT, L, 1, S, S)
-        colour = torch.stack(colours)[..., None, None]  # (B, kT, L, 3, 1, 1)
-        video = torch.ones(alpha.shape[0], alpha.shape[1], 3, *alpha.shape[-2:])  # white background
-        for layer in range(len(LAYERS)):
-            a = alpha[:, :, layer]  # (B, kT, 1, S, S)
-            video = video * (1 - a) + a * colour[:, :, layer]
-        return video.clamp_(0, 1)
+        """Videos (B, k * num_frames, 3, S, S): one matrix product per clip."""
+        return torch.stack([self.render(a, c) for a, c in zip(attributes, classes)])
 
     def _item_factors(self, attributes: np.ndarray, classes: np.ndarray) -> dict:
         factors = {attr: torch.tensor(int(v)) for attr, v in zip(ATTRIBUTES, attributes)}
