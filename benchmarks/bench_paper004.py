@@ -55,7 +55,7 @@ def bench_steps(preset: str, batch: int, repeats: int) -> dict:
         optimizer = model.configure_optimizers(spec.train)["main"].optimizer
         step = 0 if i == 0 else model.config.pretrain_steps
 
-        def train_step():
+        def train_step(step=step, optimizer=optimizer):
             loss = model.loss({"video": video}, step).loss
             optimizer.zero_grad()
             loss.backward()

@@ -37,7 +37,9 @@ class FakeJudge(torch.nn.Module):
 
     def evaluate(self, video):
         colour = video.mean(dim=(1, 3, 4))  # (B, C)
-        logits = {f.name: torch.stack([colour[:, 0] * k for k in range(f.num_classes)], -1) for f in self.factors}
+        logits = {
+            f.name: torch.stack([colour[:, 0] * k for k in range(f.num_classes)], -1) for f in self.factors
+        }
         return logits, {k: v.argmax(-1) for k, v in logits.items()}, colour
 
 
