@@ -204,6 +204,17 @@ def evaluate(model, test, judge, num_clips: int, device: str, batch_size: int = 
         row["h_y_generation"] = float(np.mean([marginal_entropy(p) for p in probs.values()]))
         row["judge_fd_generation"] = frechet_distance(feats, real_feats)
         row.update(field_table(model, test, judge, n, device, batch_size))
+    else:
+        missing = (
+            "h_y_given_x_generation",
+            "h_y_generation",
+            "judge_fd_generation",
+            "field_accuracy",
+            "field_is",
+            "field_h_y_given_x",
+            "field_h_y",
+        )
+        row.update({key: "n/a (no prior)" for key in missing})
     if "swap" in model.capabilities:
         row.update(judged_swaps(model, test, judge, n, device, batch_size))
         if getattr(test, "can_render_swaps", False):
@@ -263,10 +274,15 @@ def judged_swaps(model, test, judge, n: int, device: str, batch_size: int) -> di
 
 # -- tables ----------------------------------------------------------------------------------------
 def _pct(value) -> str:
+    """A fraction as percent; a string (why there is none) as it is; None: not measured yet."""
+    if isinstance(value, str):
+        return value
     return f"{100 * value:.2f}" if isinstance(value, (int, float)) else NOT_MEASURED
 
 
 def _num(value, digits: int = 3) -> str:
+    if isinstance(value, str):
+        return value
     return f"{value:.{digits}f}" if isinstance(value, (int, float)) else NOT_MEASURED
 
 
