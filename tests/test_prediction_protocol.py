@@ -158,3 +158,34 @@ def test_evaluate_prediction_curves_csv_and_plot(tmp_path):
     assert len(rows) == len(curve_names()) * 4 and rows[0]["frame"] == "2"
     plot = plot_prediction_curves({"tiny": out, "again": out}, tmp_path / "curves.png", title="t")
     assert plot.stat().st_size > 1000
+
+
+def test_vidis_predict_writes_ground_truth_best_and_random_samples(tmp_path, capsys):
+    from vidis.cli import main
+
+    run = tmp_path / "run"
+    train = ["train", "--model", "svg_lp", "--preset", "smoke", "--set", "train.steps=2", "--out", str(run)]
+    assert main([*train, "--no-progress"]) == 0
+    out = tmp_path / "figs"
+    args = ["predict", str(run), "--horizon", "3", "--samples", "4", "--random", "2", "--num", "2"]
+    assert main([*args, "--out", str(out), "--device", "cpu"]) == 0
+    assert "best of 4 samples" in capsys.readouterr().out
+    assert (out / "prediction.gif").stat().st_size > 0 and (out / "prediction.png").stat().st_size > 0
+    with pytest.raises(SystemExit):  # argparse: the models need >= 2 observed frames
+        main(["predict", str(run), "--context", "1"])
+
+
+def test_best_and_random_rows_keep_the_context_and_pick_the_best():
+    gen = torch.Generator().manual_seed(0)
+    video = torch.rand(3, 6, 1, 16, 16, generator=gen)
+    model = TinyTwoOptimizer(TinyConfig(predict_noise=0.3), (6, 1, 16, 16)).eval()
+    model.name = "tiny"
+    from vidis.eval.prediction import best_and_random, score_samples
+
+    rows = best_and_random(model, video, 2, num_samples=7, num_random=2, chunk_size=3, seed=4)
+    assert list(rows) == ["best", "random 1", "random 2"]
+    assert all(torch.equal(r[:, :2], video[:, :2]) for r in rows.values())
+    samples = model.predict(video[:, :2], 4, 7, torch.Generator().manual_seed(4))
+    best = score_samples([samples], video[:, 2:])["best_ssim_index"]
+    assert torch.equal(rows["best"][:, 2:], samples[best, torch.arange(3)])
+    assert torch.equal(rows["random 1"][:, 2:], samples[0])

@@ -378,3 +378,52 @@ def run_prediction_protocol(model, dataset, num_clips, batch_size, device, data_
     return {"prediction": evaluate_prediction(model, dataset, context, num_samples=num_samples,
                                               num_clips=num_clips, batch_size=batch_size, device=device,
                                               train_horizon=train_horizon)}
+
+
+# -- figures: ground truth, best sample, random samples (paper 003 Fig. 4) -------------------------
+
+
+@torch.no_grad()
+def best_and_random(model, video: torch.Tensor, context_frames: int, num_samples: int,
+                    num_random: int = 2, chunk_size: int = 10, seed: int = 0) -> dict[str, torch.Tensor]:
+    """For clips `video` (B, T, ...): {"best": the sample of highest vidis SSIM over the predicted
+    frames, "random 1".. : the first `num_random` samples (samples are i.i.d., so any fixed ones
+    are random ones)}, each (B, T, ...) with the true context in front; memory O(chunk)."""
+    model.eval()
+    context, future = video[:, :context_frames], video[:, context_frames:]
+    horizon = future.shape[1]
+    generator = torch.Generator(video.device).manual_seed(seed)
+    best_score = torch.full((video.shape[0],), -math.inf, dtype=torch.float64)
+    best = future.clone()
+    kept, seen = [], 0
+    for chunk in model.predict_chunks(context, horizon, num_samples, chunk_size, generator):
+        target = future.repeat(chunk.shape[0], 1, 1, 1, 1)  # (n*B, H, C, H, W)
+        scores = ssim(chunk.flatten(0, 1), target).view(*chunk.shape[:2], -1)  # (n, B, H)
+        for i, clip_scores in enumerate(scores.mean(2).cpu()):  # (B,) per sample, in order
+            better = clip_scores > best_score
+            best_score = torch.where(better, clip_scores, best_score)
+            best[better.to(best.device)] = chunk[i][better.to(best.device)]
+        kept += list(chunk[: max(0, num_random - seen)])
+        seen += chunk.shape[0]
+    rows = {"best": torch.cat([context, best], 1)}
+    for k, sample in enumerate(kept):
+        rows[f"random {k + 1}"] = torch.cat([context, sample], 1)
+    return rows
+
+
+def prediction_figure(video: torch.Tensor, rows: dict[str, torch.Tensor], out) -> list[Path]:
+    """out.gif (rows: ground truth, then each row of `rows`; columns: clips) and out.png (a film
+    strip per clip and row, labelled)."""
+    from ..viz import save_gif, save_png, video_grid, video_strip  # noqa: PLC0415
+
+    out = Path(out).with_suffix(".gif")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    named = {"ground truth": video.float().cpu(), **{k: v.float().cpu() for k, v in rows.items()}}
+    gif = save_gif(video_grid(list(named.values())), out, scale=2)
+    strips, labels = [], []
+    for b in range(video.shape[0]):
+        for name, clips in named.items():
+            strips.append(clips[b])
+            labels.append(f"clip {b}: {name}")
+    png = save_png(video_strip(strips, labels=labels), out.with_suffix(".png"))
+    return [gif, png]

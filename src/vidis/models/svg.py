@@ -320,7 +320,7 @@ class SVGBackbone(VideoModel):
 
     def sample_predictions(self, context, horizon, num_samples, generator):
         if context.shape[1] < 2:
-            raise ValueError(f"{self.name} predicts from at least 2 context frames, got {context.shape[1]}")
+            raise ConfigError(f"{self.name} predicts from at least 2 context frames, got {context.shape[1]}")
         B = context.shape[0]
         with self.generation_batchnorm():
             frames = self.generate_future(context.repeat(num_samples, 1, 1, 1, 1), horizon, generator)
