@@ -79,11 +79,12 @@ def test_gaussian_kl_against_monte_carlo():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_overfits_one_batch_of_four_clips(name, clips):
-    model = tiny(name).train()
+    model = tiny(name, context_frames=2).train()
     train = TrainConfig(lr=0.002)
     optimizers = model.configure_optimizers(train)
     torch.manual_seed(0)
-    losses = [model.train_step({"video": clips}, s, optimizers, train)["loss"].item() for s in range(200)]
+    batch = {"video": clips[:, :4]}  # 4 clips of 4 frames: about 2 s for 200 steps on 2 cores
+    losses = [model.train_step(batch, s, optimizers, train)["loss"].item() for s in range(200)]
     assert min(losses[-10:]) < 0.2 * losses[0]
 
 

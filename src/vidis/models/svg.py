@@ -285,16 +285,12 @@ class SVGBackbone(VideoModel):
         h, skips = self.encoder(video.flatten(0, 1))
         return h.view(B, T, -1), [s.view(B, T, *s.shape[1:]) for s in skips]
 
-    @staticmethod
-    def skip_frames(num_targets: int, context_frames: int) -> torch.Tensor:
-        """Which frame's skips decode target t = 1..num_targets: min(t - 1, c - 2) (the code's)."""
-        return torch.arange(num_targets).clamp(max=context_frames - 2)
-
     def decode_targets(self, g: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
         """g (B, T-1, g_dim) of targets 1..T-1 with the skips of `encode_frames` -> (B, T-1, C, H, W)."""
         B, n = g.shape[:2]
-        index = self.skip_frames(n, self.config.context_frames).to(g.device)
-        chosen = [s[:, index].flatten(0, 1) for s in skips]  # (B*n, w, s, s) each
+        k = min(self.config.context_frames - 1, n)  # targets 1..k read frames 0..k-1, the rest frame k-1
+        chosen = [torch.cat([s[:, :k], s[:, k - 1 : k].expand(-1, n - k, *s.shape[2:])], 1).flatten(0, 1)
+                  for s in skips]  # (B*n, w, s, s) each: target t reads frame min(t-1, c-2), as the code
         return self.decoder(g.flatten(0, 1), chosen).view(B, n, *self.video_shape[1:])
 
     @contextmanager
@@ -367,13 +363,14 @@ SVG_SMOKE = {
     "data": {"num_digits": 1, "num_frames": 4, "image_size": 32, "num_val": 8, "num_test": 8},
     "train": {"steps": 4, "batch_size": 4, "lr": 0.002, "eval_every": 2, "eval_batches": 1, "log_every": 1},
 }
-# `small`: narrower (nf 16, |h| 64, LSTMs 128), batch 16, 5 + 10 frames; see docs/paper003.md
-# for its measured step time on 2 CPU cores.
-SVG_SMALL_MODEL = {"channels": 16, "g_dim": 64, "rnn_size": 128}
+# `small`: narrower (nf 16, |h| 64, LSTMs 128), batch 16, 5 + 10 frames, 28.0 GFLOP a step (28.3
+# for drsvg). Timed on 2 busy cores (2026-11-26 08:21 UTC, load 7.7, the 2048^3 matmul at 26
+# GFLOP/s against 190 quiet): 2.85 s a step at best; scaled by 26/190, about 0.4 s quiet, so
+# 5,000 steps take about 33 minutes per model (an estimate, not a quiet measurement).
 SVG_SMALL = {
-    "model": SVG_SMALL_MODEL,
+    "model": {"channels": 16, "g_dim": 64, "rnn_size": 128},
     "data": {"num_frames": 15},
-    "train": {"steps": 6000, "batch_size": 16, "lr": 0.002, "eval_every": 1000, "eval_batches": 2,
+    "train": {"steps": 5000, "batch_size": 16, "lr": 0.002, "eval_every": 1000, "eval_batches": 2,
               "log_every": 50},
 }
 
