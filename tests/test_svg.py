@@ -10,6 +10,7 @@ import torch
 
 from vidis.config import TrainConfig
 from vidis.data import make_dataset
+from vidis.data.moving_mnist import MovingMNISTConfig
 from vidis.errors import ConfigError
 from vidis.models import drsvg as drsvg_module
 from vidis.models.drsvg import DRSVG
@@ -231,3 +232,29 @@ def test_parameter_count_equals_the_public_code_layout():
         theirs = sum(p.numel() for m in reference.build(batch_size=2).values() for p in m.parameters())
     assert ours == theirs
     assert isinstance(SVGLP, type) and isinstance(DRSVG, type)
+
+
+@pytest.mark.skipif(not hasattr(MovingMNISTConfig, "dynamics"), reason="needs hmnist's options")
+@pytest.mark.parametrize("name", MODELS)
+def test_paper_smmnist_preset_is_stochastic_moving_mnist(name):
+    spec = make_spec(name, preset="paper-smmnist")
+    data = spec.data_config
+    assert (data.dynamics, data.digit_size, data.composite, data.num_frames) == ("stochastic", 32, "add", 15)
+    assert spec.train.batch_size == 100 and spec.train.lr == 0.002 and spec.model_config.beta == 1e-4
+
+
+def test_swaps_are_scored_against_the_true_swap_and_by_a_judge(clips):
+    from vidis.eval.gt_swaps import ground_truth_swap_scores
+    from vidis.eval.judge import judge_swaps
+    from vidis.eval.judge_nets import Judge
+
+    options = {"num_digits": 1, "num_frames": SHAPE[0], "image_size": 32, "num_test": 4}
+    data = make_dataset("moving_mnist", "test", 0, **options)
+    model = tiny("drsvg").eval()
+    scores = ground_truth_swap_scores(model, data, num_clips=4, batch_size=2)
+    assert scores["num_clips"] == 4 and 0 <= scores["swap_ssim"] <= 1
+    a, b = data.batch(range(2)), data.batch(range(2, 4))
+    judge = Judge(data.factors, data.video_shape, channels=[4, 8, 8, 8], depth=1, local=8, feature_dim=16,
+                  hidden=8).eval()
+    judged = judge_swaps(judge, model.swap(a["video"], b["video"]), a["factors"], b["factors"], None)
+    assert 0 <= judged["content_accuracy"] <= 1 and 0 <= judged["motion_accuracy"] <= 1
