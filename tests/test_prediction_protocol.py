@@ -189,3 +189,19 @@ def test_best_and_random_rows_keep_the_context_and_pick_the_best():
     best = score_samples([samples], video[:, 2:])["best_ssim_index"]
     assert torch.equal(rows["best"][:, 2:], samples[best, torch.arange(3)])
     assert torch.equal(rows["random 1"][:, 2:], samples[0])
+
+
+def test_the_prediction_protocol_predicts_past_the_training_clips():
+    """run_prediction_protocol (what `vidis eval --protocol prediction` should call) makes the
+    test clips context + eval_horizon long and records the training horizon."""
+    from vidis.data import eval_dataset
+    from vidis.eval.prediction import run_prediction_protocol
+    from vidis.train.spec import build_model, make_spec
+
+    spec = make_spec("svg_lp", preset="smoke", overrides={"model": {"eval_horizon": 5}})
+    options = {"num_digits": 1, "num_frames": 4, "image_size": 32, "num_test": 3}
+    model = build_model(spec, (4, 1, 32, 32)).eval()
+    test = eval_dataset("moving_mnist", "test", **options)
+    out = run_prediction_protocol(model, test, 3, 3, "cpu", data_name="moving_mnist", data_options=options,
+                                  num_samples=2)["prediction"]
+    assert out["horizon"] == 5 and out["train_horizon"] == 2 and out["num_clips"] == 3

@@ -189,11 +189,13 @@ class BackboneConfig:
     prior_layers: int = 1
     beta: float = 1e-4
     context_frames: int = 5  # observed frames (n_past); training clips hold context + future
+    eval_horizon: int = 25  # frames the prediction protocol predicts (Fig. 4: 25; training: 10)
     test_batchnorm: str = "running"  # "running" or "batch" (the public code), see the module doc
     requires_data: str = ""  # a dataset the preset is made for ("kth": paper-kth), checked at training
 
     def validate(self):
-        for name in ("channels", "g_dim", "rnn_size", "predictor_layers", "posterior_layers", "prior_layers"):
+        for name in ("channels", "g_dim", "rnn_size", "predictor_layers", "posterior_layers", "prior_layers",
+                     "eval_horizon"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
         if self.beta < 0:
