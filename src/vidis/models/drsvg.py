@@ -1,5 +1,6 @@
-"""DR-SVG: stochastic video generation with disentangled content and pose latents, paper 003
-(`shared/papers/003_5b0058f2d5e0dba8.txt`, section 3, eqs. 3-9), on SVG-LP's backbone
+"""DR-SVG: stochastic video prediction with content and pose latents (paper 003).
+
+Paper 003 (`shared/papers/003_5b0058f2d5e0dba8.txt`), section 3, eqs. 3-9, on SVG-LP's backbone
 (`vidis.models.svg`: the DCGAN encoder and decoder with skips, the two-layer frame predictor).
 
 Per transition t = 1..T-1, with h_t = Enc(x_t) (eqs. 7-8):

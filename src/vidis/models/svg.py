@@ -1,5 +1,6 @@
-"""SVG-LP: stochastic video generation with a learned prior (Denton & Fergus 2018), the baseline of
-paper 003 (`shared/papers/003_5b0058f2d5e0dba8.txt`, eq. 2), built as its public code builds it
+"""SVG-LP: stochastic video prediction with a learned prior (Denton & Fergus 2018), paper 003's baseline.
+
+Paper 003 (`shared/papers/003_5b0058f2d5e0dba8.txt`), eq. 2, built as its public code builds it
 (edenton/svg: `train_svg_lp.py`, `generate_svg_lp.py`, `models/dcgan_64.py`, `models/lstm.py`).
 
 Per transition t = 1..T-1 (frame x_t predicted from x_{0..t-1}):
