@@ -486,6 +486,29 @@ def cmd_interpolate(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from . import load_model  # noqa: PLC0415
+    from .eval.prediction import best_and_random, prediction_figure, prediction_test_set  # noqa: PLC0415
+
+    device = _device(args.device)
+    model = load_model(args.run, device=device)
+    model.require("predict")
+    context = args.context or getattr(model.config, "context_frames", None)
+    if not context:
+        raise ConfigError(f"{model.name} declares no context_frames: give --context")
+    test = prediction_test_set(args.run, context + args.horizon)
+    video = test.batch(range(min(args.num, len(test))))["video"].to(device)
+    rows = best_and_random(model, video, context, args.samples, args.random, seed=args.seed)
+    out = Path(args.out) if args.out else Path(args.run) / "figures"
+    paths = prediction_figure(video, rows, out / "prediction.gif")
+    print(
+        f"wrote {' and '.join(map(str, paths))}: {video.shape[0]} test clips, {context} observed and "
+        f"{args.horizon} predicted frames; rows: ground truth, the best of {args.samples} samples "
+        f"(highest SSIM over the predicted frames), {len(rows) - 1} random samples"
+    )
+    return 0
+
+
 def cmd_judge_train(args) -> int:
     from .eval.judge import judge_path, train_judge  # noqa: PLC0415
 
@@ -712,6 +735,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="GIF path (default RUN/figures/interpolate_FACTOR.gif)")
     _add_device(p)
     p.set_defaults(func=cmd_interpolate)
+
+    p = sub.add_parser(
+        "predict", help="GIF/PNG of test clips' futures: ground truth, best sample, random samples"
+    )
+    p.add_argument("run", help="run folder of a prediction model (e.g. svg_lp, drsvg)")
+    p.add_argument(
+        "--context", type=_at_least(2), help="observed frames (default: the model's context_frames)"
+    )
+    p.add_argument("--horizon", type=_at_least(1), default=25, help="frames to predict")
+    p.add_argument("--samples", type=_at_least(1), default=100, help="sampled futures per clip")
+    p.add_argument("--random", type=_at_least(0), default=3, help="random samples shown beside the best")
+    p.add_argument("--num", type=_at_least(1), default=4, help="number of test clips")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    p.add_argument("--out", help="folder for prediction.gif and prediction.png (default RUN/figures)")
+    _add_device(p)
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("judge", help="classifiers of a dataset's factors, used to score swaps and samples")
     judge_sub = p.add_subparsers(dest="judge_command", required=True, parser_class=_Parser)
