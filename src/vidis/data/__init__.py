@@ -5,7 +5,11 @@ from __future__ import annotations
 from ..config import update
 from ..errors import DataError
 from ..registry import DATASETS, get_dataset_class
-from . import mnist_file, moving_mnist  # noqa: F401  (registers the datasets)
+from . import (  # noqa: F401  (registers the datasets)
+    mnist_file,
+    moving_mnist,
+    rotating_objects,  # noqa: F401  (paper 002: rotating chair-like objects)
+)
 from .base import SPLITS, VideoDataset, collate
 
 
