@@ -1,6 +1,7 @@
-"""Hierarchical VAE with a factored static/temporal prior: paper 002 (Grathwohl & Wilson,
-"Disentangling Space and Time in Video with Hierarchical Variational Auto-encoders";
-`shared/papers/002_f3c58e00d6d7be88.txt`), sections 3-4, and its two baselines.
+"""Paper 002's hierarchical VAE with a factored static/temporal prior, and its two baselines.
+
+Grathwohl & Wilson, "Disentangling Space and Time in Video with Hierarchical Variational
+Auto-encoders" (`shared/papers/002_f3c58e00d6d7be88.txt`), sections 3-4.
 
 Three models share one per-frame network (Tables 4 and 5) and differ only in the prior:
 
@@ -305,7 +306,7 @@ def make_presets(sizes: dict, chair_sizes: dict) -> dict:
     for suffix, model, data in (("", sizes, MNIST), ("-chairs", chair_sizes, {"num_frames": 16})):
         presets[f"smoke{suffix}"] = {
             "model": {**model, "width": 2, "hidden": 8},
-            "data": {**data, "num_frames": 4, "num_val": 4, "num_test": 4},
+            "data": {**data, "num_frames": 6, "num_val": 4, "num_test": 4},  # 6: the order task needs 5
             "train": SMOKE_TRAIN,
         }
         presets[f"small{suffix}"] = {"model": {**model, **SMALL_MODEL}, "data": data, "train": SMALL_TRAIN}
