@@ -240,7 +240,14 @@ def test_paper_network_is_tables_4_and_5():
     assert model.decoder.fc[3].out_features == 2048
     deconvs = [m for m in model.decoder.convs if isinstance(m, torch.nn.ConvTranspose2d)]
     assert [(d.out_channels, d.stride[0]) for d in deconvs] == [
-        (128, 1), (64, 2), (64, 1), (32, 2), (32, 1), (16, 2), (16, 1), (1, 2)
+        (128, 1),
+        (64, 2),
+        (64, 1),
+        (32, 2),
+        (32, 1),
+        (16, 2),
+        (16, 1),
+        (1, 2),
     ]
     code = build("factored_vae", preset="paper-code")
     deconvs = [m for m in code.decoder.convs if isinstance(m, torch.nn.ConvTranspose2d)]
@@ -272,7 +279,14 @@ def test_presets_and_schedule():
         make_spec("factored_vae", preset="smoke", overrides={"model": {"sigma_s2": 0.0}})
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "factored_vae",
+        pytest.param("slow_vae", marks=pytest.mark.slow),
+        pytest.param("vae002", marks=pytest.mark.slow),
+    ],
+)
 def test_trains_end_to_end_from_the_cli(name, tmp_path):
     run = tmp_path / name
     assert main(["train", "--model", name, "--preset", "smoke", "--out", str(run), "--no-progress"]) == 0

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -206,7 +205,6 @@ class RotatingObjects(VideoDataset):
     version = 1
     can_render_swaps = True
     nominal_epoch = 10_000  # len() of an infinite train split
-    judge_defaults: ClassVar[dict] = {}
 
     def __init__(self, config: RotatingObjectsConfig, split: str = "train", seed: int = 0):
         super().__init__(config, split, seed)

@@ -292,7 +292,8 @@ class FactoredVAEConfig(Paper002Config):
 
 MNIST = {"num_digits": 1, "num_frames": 16}  # "Bouncing MNIST" as the paper uses it
 SMOKE_TRAIN = {"steps": 4, "batch_size": 2, "eval_every": 2, "eval_batches": 1, "log_every": 1}
-SMALL_TRAIN = {"steps": 400, "batch_size": 8, "lr": 1e-3, "eval_every": 200, "eval_batches": 2,
+# `small`: 18 such runs (Table 1) fit 90 minutes of a quiet 2-core CPU; see docs/paper002.md
+SMALL_TRAIN = {"steps": 800, "batch_size": 8, "lr": 1e-3, "eval_every": 400, "eval_batches": 2,
                "log_every": 20}
 PAPER_TRAIN = {"steps": 30000, "batch_size": 64, "lr": 1e-3, "eval_every": 1000, "log_every": 50}
 PAPER_MODEL = {"lr_decay_every": 10000, "lr_decay_factor": 0.1, "sigma_s2": 0.01, "sigma_t2": 0.01}
