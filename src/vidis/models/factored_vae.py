@@ -58,7 +58,10 @@ data sections of smoke/small/paper/paper-code); Table 1's latent sizes: ours 2 +
 `paper` (section 4.2): batch 64 clips of 16 frames (1,024 frames; the text trains the VAE
 baseline on batches of 1,024 single frames: here 64 clips of 16 frames, the same number of
 images but 16 from each clip), Adam 1e-3 times 0.1 every 10,000 of 30,000 steps,
-sigma_s^2 = sigma_t^2 = 0.01, beta 1 (2 and 4 through `--set model.beta=...`).
+sigma_s^2 = sigma_t^2 = 0.01, beta 1 (2 and 4 through `--set model.beta=...`). `small` (a
+2-core CPU): widths 8 and 128 instead of 16 and 256, 800 steps of 8 clips (docs/paper002.md
+says how it was sized). Parameters at `paper`: 1,643,945 with 4 features, 1,647,025 with 8
+(the same for the three models; the paper gives no count).
 
 **`paper-code`: the public code** (wgrathwohl/DeepLearningRefuse, `vhvae.py`, `networks.py`
 `video_variational_encoder_large` / `video_variational_decoder_large`). Differences from the
