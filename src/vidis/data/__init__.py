@@ -5,7 +5,14 @@ from __future__ import annotations
 from ..config import update
 from ..errors import DataError
 from ..registry import DATASETS, get_dataset_class
-from . import mnist_file, moving_mnist, pendulum, sprites, video_folder  # noqa: F401  (registers the datasets)
+from . import (  # noqa: F401  (registers the datasets)
+    mnist_file,
+    moving_mnist,
+    pendulum,
+    rotating_objects,
+    sprites,
+    video_folder,
+)
 from .base import SPLITS, VideoDataset, collate
 
 

@@ -1,4 +1,7 @@
-"""Per-frame VAE: the baseline of paper 000 (section 3.8, "Baseline VAE") and paper 002.
+"""Per-frame VAE: the baseline of paper 000 (section 3.8, "Baseline VAE").
+
+Paper 002's VAE baseline is not this model but `vae002` (models/factored_vae.py): that paper
+keeps its own network (Tables 4-5) and parameter count equal across its three models.
 
 Each frame goes through the same CNN encoder (all frames folded into the batch); per-frame
 Gaussian posteriors q(z_t | x_t) come from two linear heads; a per-frame CNN decoder with a
@@ -9,7 +12,7 @@ Bernoulli likelihood reconstructs each frame (BCE on logits, paper 000 eq. 5).
   so reconstructions are static (paper 000 Table 1 reports temporal consistency 0). The
   content latent is that average; the motion latent (each frame's deviation from it) is
   ignored by the decoder, so a swap keeps A's clip whatever B is.
-- `average_over_time=False` (paper 002's per-frame VAE): each frame is decoded from its own
+- `average_over_time=False` (a per-frame VAE, not paper 002's baseline): each frame is decoded from its own
   z_t; content = mean over time of z_t, motion = z_t - content, and decode adds them back.
 
 Loss (paper 000 eq. 6): BCE summed over pixels and frames + beta * KL, averaged over clips;
