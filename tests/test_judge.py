@@ -249,8 +249,16 @@ def test_judge_trained_on_leading_frames_is_tested_on_whole_clips(tmp_path, monk
 
     monkeypatch.setattr(Judge, "loss", spy)
     _, report = train_judge(
-        "moving_mnist", SMOKE, steps=2, batch_size=2, train_frames=4, judge_options=TINY,
-        progress=False, save=False, num_test_clips=4, announce=False,
+        "moving_mnist",
+        SMOKE,
+        steps=2,
+        batch_size=2,
+        train_frames=4,
+        judge_options=TINY,
+        progress=False,
+        save=False,
+        num_test_clips=4,
+        announce=False,
     )
     assert seen == [(4, 4), (4, 4)]  # video and per-frame labels cut to the first 4 frames
     assert report["train_frames"] == 4 and 0 <= report["factor_accuracy"]["cell"] <= 1

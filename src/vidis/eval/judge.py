@@ -442,7 +442,9 @@ def train_judge(
     per_frame = {f.name for f in train_set.factors if f.per_frame}
     for step, batch in zip(bar, _batches(train_set, steps, batch_size, num_workers)):
         # The first `frames` frames of each clip (B, frames, C, H, W), per-frame labels likewise.
-        factors = {k: (v[:, :frames] if k in per_frame else v).to(device) for k, v in batch["factors"].items()}
+        factors = {
+            k: (v[:, :frames] if k in per_frame else v).to(device) for k, v in batch["factors"].items()
+        }
         loss = judge.loss(batch["video"][:, :frames].to(device), factors)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
