@@ -15,6 +15,7 @@ from vidis.eval.dscore import (
     d_score,
     encode_frames,
     order_triplets,
+    rotating_objects_tasks,
     transfer_accuracy,
 )
 from vidis.train.spec import build_model, make_spec
@@ -122,3 +123,18 @@ def test_encode_frames_and_mnist_tasks_from_a_model():
     dvae = build_model(make_spec("dvae", preset="smoke", overrides={"data": options}), (4, 1, 64, 64)).eval()
     features, _, static_dims = encode_frames(dvae, test, range(2))
     assert features.shape == (2, 4, 16) and static_dims == tuple(range(8))  # content 8, motion 8
+
+
+def test_rotating_objects_tasks_use_held_out_objects():
+    spec = make_spec("slow_vae", "rotating_objects", "smoke-chairs")
+    torch.manual_seed(0)
+    model = build_model(spec, (6, 1, 64, 64)).eval()
+    options = {"num_frames": 6, "num_objects": 5, "num_test": 8, "num_val": 2}
+    train = make_dataset("rotating_objects", "train", 0, **options)
+    test = make_dataset("rotating_objects", "test", 0, **options)
+    static, temporal = rotating_objects_tasks(model, train, test, num_fit=3, num_score=4, batch_size=4)
+    # 2 x num_score test clips: clips 0-3 fit the identity classifier, clips 4-7 score it
+    assert static.fit_x.shape == (4 * 6, 8) and static.score_x.shape == (4 * 6, 8)
+    assert set(static.fit_y) | set(static.score_y) <= set(range(5, 15))  # the held-out objects only
+    assert temporal.fit_x.shape == (3, 3, 8) and temporal.score_x.shape == (8, 3, 8)  # a triplet per clip
+    assert set(temporal.fit_y) <= {0, 1}

