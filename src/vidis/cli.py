@@ -548,6 +548,10 @@ def cmd_reproduce(args) -> int:
     options = {"reuse": args.reuse} if "reuse" in inspect.signature(paper.reproduce).parameters else {}
     if args.reuse and not options:
         raise ConfigError(f"paper {args.paper}'s reproduction has no --reuse")
+    if args.tables:
+        if "tables" not in inspect.signature(paper.reproduce).parameters:
+            raise ConfigError(f"paper {args.paper}'s reproduction has no --tables (it reproduces all it has)")
+        options["tables"] = args.tables
     paper.reproduce(
         preset=args.preset,
         out=args.out,
@@ -559,10 +563,11 @@ def cmd_reproduce(args) -> int:
         **options,
     )
     out = Path(args.out)
-    for name in ("table1.md", "table2.md"):
-        if (out / name).exists():
-            print((out / name).read_text())
-    print(f"wrote {out}/table1.md, table2.md, results.json, figures/ and {out / 'report.html'}")
+    tables = sorted(out.glob("table*.md"))
+    for path in tables:
+        print(path.read_text())
+    written = ", ".join(path.name for path in tables)
+    print(f"wrote in {out}: {written or 'no table'}, results.json, figures/ and report.html")
     return 0
 
 
@@ -788,6 +793,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="reuse runs already in --out even where their configuration differs from this one",
     )
     p.add_argument("--judge-steps", type=_at_least(1), help="judge training steps (default: the judge's)")
+    p.add_argument(
+        "--tables", metavar="LIST", help="tables whose trainings to run, e.g. 1,2,3 (paper 002; default 1)"
+    )
     _add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_reproduce)

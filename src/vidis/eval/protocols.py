@@ -217,6 +217,8 @@ JUDGE_FACTORS = {"digit0", "direction"}
 
 
 def _judge_applies(model, dataset):
+    if not {"content", "motion"} <= set(getattr(model, "latent_groups", {})):
+        return False, f"{model.name} has no content/motion split"
     names = {f.name for f in getattr(dataset, "factors", [])}
     if not JUDGE_FACTORS <= names:
         return False, f"needs factors digit0 and direction; {dataset.name} has {sorted(names) or 'none'}"
