@@ -9,10 +9,13 @@ Each variant runs in a fresh process (memory peaks do not mix) and reports the m
 of `--steps` training steps after `--warmup` (forward, backward, optimiser steps), FLOPs per step
 (`torch.utils.flop_counter.FlopCounterMode` with bench_train_step.py's formulas for the fused
 LSTM kernels; matmuls and convolutions only), achieved GFLOP/s, the peak RSS growth during the
-steps, and the speed-up reference / vidis. Variants: `reference` (SVG-LP at the public code's
-Moving MNIST sizes, equal to vidis's `paper` preset), `svg_lp`, `drsvg` (vidis, fp32) and, with
-`--amp-bf16`, both vidis models under bf16 autocast (`train.amp=bf16`). Batches: the first
-`--batch` training clips of the preset's data, `--frames` long (the paper: 5 + 10 = 15).
+steps, the bytes autograd keeps for backward in one step (`saved_tensors_hooks`, by storage: the
+activation memory, free of allocator noise), and the speed-up reference / vidis.
+
+Variants: `reference` (SVG-LP at the public code's Moving MNIST sizes, equal to vidis's `paper`
+preset), `svg_lp`, `drsvg` (vidis, fp32) and, with `--amp-bf16`, both vidis models under bf16
+autocast (`train.amp=bf16`). Batches: the first `--batch` training clips of the preset's data,
+`--frames` long (the paper: 5 + 10 = 15).
 
 Prints a table and appends one JSON line to benchmarks/results/paper003.jsonl.
 """
@@ -80,12 +83,21 @@ def measure(cfg: dict) -> dict:
         times.append(time.perf_counter() - start)
     peak = _max_rss_bytes()
     flops, _ = count_flops(lambda: step(-1))
+    storages: dict[int, int] = {}  # the tensors autograd keeps for backward, by storage
+
+    def pack(tensor):
+        storages[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        step(-2)
     timed = times[cfg["warmup"]:]
     return {"name": cfg["name"], "model": cfg["model"], "amp": cfg["amp"], "parameters": parameters,
             "batch": cfg["batch"], "frames": cfg["frames"], "load_average": os.getloadavg(),
             "step_seconds_timed": timed, "step_seconds_warmup": times[: cfg["warmup"]],
             "step_seconds_median": statistics.median(timed), "flops_per_step": flops,
-            "peak_memory_bytes": peak - before if peak and before else None}
+            "peak_memory_bytes": peak - before if peak and before else None,
+            "saved_for_backward_bytes": sum(storages.values())}
 
 
 def main(argv=None):
@@ -127,14 +139,15 @@ def main(argv=None):
     machine = machine_description(torch.device("cpu"))["summary"]
     print(f"\n{machine}, batch {args.batch}, {args.frames} frames, preset {args.preset}; load average "
           f"at start {load_start[0]:.1f}, end {os.getloadavg()[0]:.1f}")
-    header = ("variant", "s/step", "GFLOP/step", "GFLOP/s", "RSS growth MB", "vs reference")
-    print(f"{header[0]:<14}" + "".join(f"{h:>{w}}" for h, w in zip(header[1:], (9, 12, 9, 15, 14))))
+    header = ("variant", "s/step", "GFLOP/step", "GFLOP/s", "RSS growth MB", "saved MB", "vs reference")
+    print(f"{header[0]:<14}" + "".join(f"{h:>{w}}" for h, w in zip(header[1:], (9, 12, 9, 15, 10, 14))))
     for name, s in summary.items():
         s["speedup_vs_reference"] = reference / s["step_seconds_median"]
         memory = s["peak_memory_bytes"]
         print(f"{name:<14}{s['step_seconds_median']:>9.3f}{s['flops_per_step'] / 1e9:>12.1f}"
               f"{s['flops_per_step'] / s['step_seconds_median'] / 1e9:>9.1f}"
-              f"{(memory or 0) / 2**20:>15.0f}{s['speedup_vs_reference']:>13.2f}x")
+              f"{(memory or 0) / 2**20:>15.0f}{s['saved_for_backward_bytes'] / 2**20:>10.0f}"
+              f"{s['speedup_vs_reference']:>13.2f}x")
     line = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": " ".join(sys.argv),
             "machine": machine_description(torch.device("cpu")), "torch": torch.__version__,
             "load_average_start": load_start, "load_average_end": os.getloadavg(), "options": vars(args),
