@@ -39,8 +39,10 @@ layer with the clips as groups), "stacked" (a transposed convolution is linear i
 weights, so conv(x, sum_n w_n W_n) = conv([w_1 x; ...; w_N x], [W_1; ...; W_N]): one dense
 convolution over N times the input channels), "experts" (a loop over the N experts, each a
 batched convolution, outputs weighted per clip), "auto" (the default: grouped, except
-stacked for the output layer, where oneDNN's grouped kernel with 3 channels per group was
-10-20x slower on CPU, `benchmarks/bench_paper004.py`), or "loop" (a Python loop over clips:
+stacked for the output layer, where oneDNN's grouped kernel with 3 output channels per group
+took 4-20x the stacked layer's time on the 2-core CPU; whole decoder at `small`, batch 32 x 8
+frames, forward + backward under load ~10: auto 9.1 s, grouped 14.8 s, stacked 13.0 s,
+experts 25.8 s, loop 55.8 s, `benchmarks/bench_paper004.py`, 2026-11-26), or "loop" (a Python loop over clips:
 the reference the others replace, for tests and the benchmark only).
 
 Where `paper` (the text) and `paper-code` (matthewvowels1/DisentanglingSequences,
