@@ -219,6 +219,9 @@ def test_judge_cache_key_holds_the_judges_settings_and_the_dataset_version(tmp_p
     assert judge_path("moving_mnist", {}, train_frames=4) != default  # trained on fewer frames
     with pytest.raises(VidisError, match="train_frames must be an integer >= 0"):
         judge_path("moving_mnist", {}, train_frames=-1)
+    assert judge_path("moving_mnist", {}, whole_clip_steps=5) != default
+    with pytest.raises(VidisError, match="whole_clip_steps must be an integer >= 0"):
+        judge_path("moving_mnist", {}, whole_clip_steps=-2)
 
 
 def test_dataset_declared_judge_defaults_make_its_default_judge(monkeypatch):
@@ -251,17 +254,19 @@ def test_judge_trained_on_leading_frames_is_tested_on_whole_clips(tmp_path, monk
     _, report = train_judge(
         "moving_mnist",
         SMOKE,
-        steps=2,
+        steps=3,
         batch_size=2,
         train_frames=4,
+        whole_clip_steps=1,
         judge_options=TINY,
         progress=False,
         save=False,
         num_test_clips=4,
         announce=False,
     )
-    assert seen == [(4, 4), (4, 4)]  # video and per-frame labels cut to the first 4 frames
-    assert report["train_frames"] == 4 and 0 <= report["factor_accuracy"]["cell"] <= 1
+    # Video and per-frame labels cut to the first 4 frames, then whole clips in the last step.
+    assert seen == [(4, 4), (4, 4), (6, 6)]
+    assert report["train_frames"] == 4 and report["whole_clip_steps"] == 1 and 0 <= report["factor_accuracy"]["cell"] <= 1
 
 
 class Booby:

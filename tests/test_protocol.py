@@ -177,16 +177,16 @@ def test_default_groups_leave_extra_parts_alone():
 
 def test_model_declared_presets_are_listed():
     class Kth(TinyAutoencoder):
-        presets = {**TinyAutoencoder.presets, "paper-kth": {}}
+        presets = {**TinyAutoencoder.presets, "paper-tinykth": {}}
 
-    assert "paper-kth" not in preset_names()
+    assert "paper-tinykth" not in preset_names()
     with registered(tiny_kth=Kth):
         names = preset_names()
-        assert names[:4] == list(PRESETS) and "paper-kth" in names[4:]
-        make_spec("tiny_kth", preset="paper-kth")
-        with pytest.raises(ConfigError, match="no preset 'paper'; it has: smoke, paper-kth"):
+        assert names[:4] == list(PRESETS) and "paper-tinykth" in names[4:]
+        make_spec("tiny_kth", preset="paper-tinykth")
+        with pytest.raises(ConfigError, match="no preset 'paper'; it has: smoke, paper-tinykth"):
             make_spec("tiny_kth", preset="paper")
-    assert "paper-kth" not in preset_names()
+    assert "paper-tinykth" not in preset_names()
 
 
 def test_non_square_frames_follow_the_models_video_shape():

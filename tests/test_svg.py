@@ -10,7 +10,6 @@ import torch
 
 from vidis.config import TrainConfig
 from vidis.data import make_dataset
-from vidis.data.moving_mnist import MovingMNISTConfig
 from vidis.errors import ConfigError
 from vidis.models import drsvg as drsvg_module
 from vidis.models.drsvg import DRSVG
@@ -201,7 +200,7 @@ def test_paper_kth_preset_says_what_it_needs(name):
     spec = make_spec(name, preset="paper-kth")
     with torch.device("meta"):
         model = build_model(spec, (20, 1, 64, 64))
-    with pytest.raises(ConfigError, match="no 'kth' dataset yet"):
+    with pytest.raises(ConfigError, match="VGG encoder for KTH"):
         model.configure_optimizers(spec.train)
 
 
@@ -234,7 +233,6 @@ def test_parameter_count_equals_the_public_code_layout():
     assert isinstance(SVGLP, type) and isinstance(DRSVG, type)
 
 
-@pytest.mark.skipif(not hasattr(MovingMNISTConfig, "dynamics"), reason="needs hmnist's options")
 @pytest.mark.parametrize("name", MODELS)
 def test_paper_smmnist_preset_is_stochastic_moving_mnist(name):
     spec = make_spec(name, preset="paper-smmnist")

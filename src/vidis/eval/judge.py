@@ -80,6 +80,7 @@ DEFAULT_STEPS = 1500
 DEFAULT_BATCH_SIZE = 24
 DEFAULT_LR = 2e-3
 DEFAULT_TRAIN_FRAMES = 0  # 0: every frame of each training clip
+DEFAULT_WHOLE_CLIP_STEPS = 0  # the last steps that train on whole clips despite train_frames
 QUICK_STEPS = 100
 QUICK_BATCH_SIZE = 16
 NUM_TEST_CLIPS = 1000
@@ -108,11 +109,11 @@ def _data_key(data_name: str, data_options: dict) -> dict:
 
 def dataset_judge_defaults(data_name: str | None) -> dict:
     """The default-judge settings dataset `data_name` declares (`judge_defaults` on its class:
-    any of steps, batch_size, lr, judge_options, train_frames), checked; {} for None."""
+    any of steps, batch_size, lr, judge_options, train_frames, whole_clip_steps), checked; {} for None."""
     if data_name is None:
         return {}
     declared = dict(getattr(get_dataset_class(data_name), "judge_defaults", {}) or {})
-    unknown = set(declared) - {"steps", "batch_size", "lr", "judge_options", "train_frames"}
+    unknown = set(declared) - {"steps", "batch_size", "lr", "judge_options", "train_frames", "whole_clip_steps"}
     if unknown:
         raise VidisError(f"dataset {data_name} declares unknown judge_defaults {sorted(unknown)}")
     return declared
@@ -126,6 +127,7 @@ def judge_settings(
     lr: float | None = None,
     judge_options: dict | None = None,
     train_frames: int | None = None,
+    whole_clip_steps: int | None = None,
     data_name: str | None = None,
 ) -> dict:
     """The settings that make a judge what it is (all in its cache key), defaults filled in.
@@ -133,8 +135,9 @@ def judge_settings(
     Defaults: the dataset's declared `judge_defaults` (with `data_name`), else the global ones
     (DEFAULT_STEPS, DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_OPTIONS, DEFAULT_TRAIN_FRAMES);
     quick: QUICK_STEPS and QUICK_BATCH_SIZE where steps or batch_size are not given.
-    train_frames: each training clip's first this many frames (0: all of them); tests always
-    use every frame."""
+    train_frames: each training clip's first this many frames (0: all of them), except in the
+    last `whole_clip_steps` steps, which train on whole clips so that the sequence heads end on
+    the test length; tests always use every frame."""
     declared = dataset_judge_defaults(data_name)
     if steps is None:
         steps = QUICK_STEPS if quick else declared.get("steps", DEFAULT_STEPS)
@@ -142,11 +145,15 @@ def judge_settings(
         batch_size = QUICK_BATCH_SIZE if quick else declared.get("batch_size", DEFAULT_BATCH_SIZE)
     if train_frames is None:
         train_frames = declared.get("train_frames", DEFAULT_TRAIN_FRAMES)
+    if whole_clip_steps is None:
+        whole_clip_steps = declared.get("whole_clip_steps", DEFAULT_WHOLE_CLIP_STEPS)
     for name, value in (("steps", steps), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise VidisError(f"judge {name} must be an integer >= 1, got {value!r}")
     if not isinstance(train_frames, int) or isinstance(train_frames, bool) or train_frames < 0:
         raise VidisError(f"judge train_frames must be an integer >= 0 (0: every frame), got {train_frames!r}")
+    if not isinstance(whole_clip_steps, int) or isinstance(whole_clip_steps, bool) or whole_clip_steps < 0:
+        raise VidisError(f"judge whole_clip_steps must be an integer >= 0, got {whole_clip_steps!r}")
     lr = float(declared.get("lr", DEFAULT_LR) if lr is None else lr)
     if not (math.isfinite(lr) and lr > 0):
         raise VidisError(f"judge lr must be a finite number > 0, got {lr}")
@@ -162,6 +169,7 @@ def judge_settings(
         "lr": lr,
         "judge_options": options,
         "train_frames": train_frames,
+        "whole_clip_steps": whole_clip_steps,
         "judge_version": JUDGE_VERSION,
     }
 
@@ -265,7 +273,7 @@ def get_or_train_judge(
     """Load the cached judge onto `device`, or train it (`train_judge(**train_options)`) and cache it.
 
     quick: the quick judge (QUICK_STEPS steps) unless steps are given; it has its own cache key."""
-    keys = ("steps", "batch_size", "seed", "lr", "judge_options", "train_frames")
+    keys = ("steps", "batch_size", "seed", "lr", "judge_options", "train_frames", "whole_clip_steps")
     settings = {k: train_options[k] for k in keys if k in train_options}
     if judge_path(data_name, data_options or {}, quick=quick, **settings).is_file():
         return load_judge(data_name, data_options, device, quick=quick, **settings)
@@ -358,6 +366,7 @@ def train_judge(
     save: bool = True,
     judge_options: dict | None = None,
     train_frames: int | None = None,
+    whole_clip_steps: int | None = None,
     announce: bool = True,
     num_workers: int = 0,
     quick: bool = False,
@@ -406,6 +415,7 @@ def train_judge(
         lr=lr,
         judge_options=judge_options,
         train_frames=train_frames,
+        whole_clip_steps=whole_clip_steps,
         data_name=data_name,
     )
     kind = judge_kind(settings, data_name)
@@ -438,9 +448,11 @@ def train_judge(
     judge.train()
     start = timed_from = time.time()
     bar = _progress_bar(steps, f"judge {data_name}", progress)
-    frames = settings["train_frames"] or train_set.video_shape[0]
+    short_frames = settings["train_frames"] or train_set.video_shape[0]
+    short_until = steps - settings["whole_clip_steps"]
     per_frame = {f.name for f in train_set.factors if f.per_frame}
     for step, batch in zip(bar, _batches(train_set, steps, batch_size, num_workers)):
+        frames = short_frames if step < short_until else train_set.video_shape[0]
         # The first `frames` frames of each clip (B, frames, C, H, W), per-frame labels likewise.
         factors = {
             k: (v[:, :frames] if k in per_frame else v).to(device) for k, v in batch["factors"].items()

@@ -370,7 +370,7 @@ def run_prediction_protocol(model, dataset, num_clips, batch_size, device, data_
     """What `vidis eval --protocol prediction` runs: `evaluate_prediction` with the model's
     `context_frames`, on clips made `context + horizon` long where `horizon` (or the model's
     `eval_horizon`) is given, beyond the training clips; else on `dataset` as it is."""
-    context = model.config.context_frames
+    context = getattr(model, "context_frames", None) or model.config.context_frames
     train_horizon = dataset.video_shape[0] - context
     horizon = horizon or getattr(model.config, "eval_horizon", None)
     if horizon and data_name and data_options is not None and "num_frames" in data_options:

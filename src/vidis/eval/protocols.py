@@ -217,7 +217,7 @@ JUDGE_FACTORS = {"digit0", "direction"}
 
 
 def _judge_applies(model, dataset):
-    if not {"content", "motion"} <= set(getattr(model, "latent_groups", {})):
+    if not {"content", "motion"} <= set(getattr(model, "latent_groups", ("content", "motion"))):
         return False, f"{model.name} has no content/motion split"
     names = {f.name for f in getattr(dataset, "factors", [])}
     if not JUDGE_FACTORS <= names:
@@ -305,10 +305,8 @@ def _prediction_applies(model, dataset):
 
 
 @register_protocol("prediction", _prediction_applies, help="future frames from a context")
-def run_prediction(model, dataset, num_clips, batch_size, device, **_):
-    from .prediction import evaluate_prediction  # noqa: PLC0415
+def run_prediction(model, dataset, num_clips, batch_size, device, **context):
+    """Past the training clips where the model declares an `eval_horizon` (eval/prediction.py)."""
+    from .prediction import run_prediction_protocol  # noqa: PLC0415
 
-    scores = evaluate_prediction(
-        model, dataset, _context_frames(model), num_clips=num_clips, batch_size=batch_size, device=device
-    )
-    return {"prediction": scores}
+    return run_prediction_protocol(model, dataset, num_clips, batch_size, device, **context)
