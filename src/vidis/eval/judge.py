@@ -113,7 +113,8 @@ def dataset_judge_defaults(data_name: str | None) -> dict:
     if data_name is None:
         return {}
     declared = dict(getattr(get_dataset_class(data_name), "judge_defaults", {}) or {})
-    unknown = set(declared) - {"steps", "batch_size", "lr", "judge_options", "train_frames", "whole_clip_steps"}
+    known = {"steps", "batch_size", "lr", "judge_options", "train_frames", "whole_clip_steps"}
+    unknown = set(declared) - known
     if unknown:
         raise VidisError(f"dataset {data_name} declares unknown judge_defaults {sorted(unknown)}")
     return declared
