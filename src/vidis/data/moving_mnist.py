@@ -163,6 +163,7 @@ class MovingMNIST(VideoDataset):
         sizes = {"train": c.num_train or self.nominal_epoch, "val": c.num_val, "test": c.num_test}
         self.length = sizes[split]
         self.infinite = split == "train" and c.num_train == 0
+        self.frame_times = np.arange(c.num_frames, dtype=np.float64)[:, None]  # (T, 1)
 
     def __len__(self) -> int:
         return self.length
@@ -183,7 +184,7 @@ class MovingMNIST(VideoDataset):
         for index in indices:
             rng = self._rng(index)
             digit_ids = rng.integers(0, len(self.images), size=K)
-            start = rng.uniform(0, L, size=(K, 2))
+            start = rng.uniform(0, L, size=2 * K).reshape(K, 2)  # = size=(K, 2), which is slower
             angle = rng.uniform(0, 2 * np.pi, size=K)
             speed = rng.uniform(c.speed_min, c.speed_max, size=K)
             clips.append(left_to_right(start, digit_ids, start, angle, speed))
@@ -219,23 +220,24 @@ class MovingMNIST(VideoDataset):
         paper 000's code takes atan2 of for digit 0's `direction_code` (see the docstring).
         """
         c = self.config
-        T = c.num_frames
         if c.dynamics == "bounce":
             digit_ids, start, angle, speed = self._draws_bounce(indices)
+            cos, sin = np.cos(angle), np.sin(angle)  # (B, K)
             velocity = np.empty(angle.shape + (2,))  # (B, K, 2) as (x, y)
-            velocity[..., 0], velocity[..., 1] = np.cos(angle), np.sin(angle)
+            velocity[..., 0], velocity[..., 1] = cos, sin
             velocity *= speed[..., None]
             L = float(c.image_size - c.digit_size)
-            t = np.arange(T, dtype=np.float64)[:, None]  # (T, 1)
-            positions = start[:, :, None, :] + velocity[:, :, None, :] * t  # (B, K, T, 2) unfolded path
+            positions = (
+                start[:, :, None, :] + velocity[:, :, None, :] * self.frame_times
+            )  # (B, K, T, 2) unfolded
             np.mod(positions, 2 * L, out=positions)  # then L - |(path mod 2L) - L|: reflect at 0 and L
             positions -= L
             np.abs(positions, out=positions)
             np.subtract(L, positions, out=positions)
-            code_angle = np.arctan2(np.sin(angle[:, 0]), np.cos(angle[:, 0]))  # (B,)
+            code_angle = np.arctan2(sin[:, 0], cos[:, 0])  # (B,) the drawn angle wrapped to (-pi, pi]
             return digit_ids, positions, angle, code_angle
         digit_ids, start, velocity, redraws = self._draws_stochastic(indices)
-        B, K = digit_ids.shape
+        (B, K), T = digit_ids.shape, c.num_frames
         redraws = redraws.transpose(0, 2, 1, 3, 4).reshape(B * K, T, 2, 2)  # (B K, T, axis, 2)
         last = c.image_size - c.digit_size - 1
         positions, _ = stochastic_paths(start.reshape(B * K, 2), velocity.reshape(B * K, 2), redraws, last)
@@ -302,21 +304,22 @@ class MovingMNIST(VideoDataset):
         scalars[K + 1] %= 8
         return scalars, per_frame
 
-    def _factors(self, scalars: torch.Tensor, per_frame: torch.Tensor) -> dict:
-        """The factor dict from `_labels`'s packed rows (as tensors), in the declared order."""
+    def _factors(self, scalars: np.ndarray, per_frame: np.ndarray) -> dict:
+        """The factor dict (tensors sharing the arrays' memory) from `_labels`'s packed rows, for
+        a batch ((K + 2, B), (2, B, T)) or one clip ((K + 2,), (2, T)), in the declared order."""
         K = self.config.num_digits
-        scalars, per_frame = scalars.unbind(0), per_frame.unbind(0)
-        factors = {f"digit{k}": scalars[k] for k in range(K)}
-        factors["direction"] = scalars[K]
-        factors["cell"], factors["direction_per_frame"] = per_frame
-        factors["direction_code"] = scalars[K + 1]
+        factors = {f"digit{k}": torch.from_numpy(scalars[k, ...]) for k in range(K)}
+        factors["direction"] = torch.from_numpy(scalars[K, ...])
+        factors["cell"] = torch.from_numpy(per_frame[0])
+        factors["direction_per_frame"] = torch.from_numpy(per_frame[1])
+        factors["direction_code"] = torch.from_numpy(scalars[K + 1, ...])
         return factors
 
     def _make(self, indices: list[int]):
         """Videos (B, T, 1, S, S) float32 and packed labels of clips `indices` (see `_labels`)."""
         digit_ids, positions, _, code_angle = self._sample_many(indices)
-        video = self._render_many(digit_ids, positions, as_float=True)
-        return video, *self._labels(digit_ids, positions, code_angle)
+        scalars, per_frame = self._labels(digit_ids, positions, code_angle)
+        return self._render_many(digit_ids, positions, as_float=True), scalars, per_frame  # render last
 
     def batch(self, indices) -> dict:
         """Clips `indices` at once: equal to `collate([self[i] for i in indices])`, made in arrays.
@@ -327,12 +330,11 @@ class MovingMNIST(VideoDataset):
         if not indices:
             raise DataError("batch needs at least one index")
         video, scalars, per_frame = self._make(indices)
-        factors = self._factors(torch.from_numpy(scalars), torch.from_numpy(per_frame))
-        return {"video": torch.from_numpy(video), "factors": factors}
+        return {"video": torch.from_numpy(video), "factors": self._factors(scalars, per_frame)}
 
     def __getitem__(self, index: int) -> dict:
         video, scalars, per_frame = self._make([int(index)])
-        factors = self._factors(torch.from_numpy(scalars[:, 0]), torch.from_numpy(per_frame[:, 0]))
+        factors = self._factors(scalars[:, 0], per_frame[:, 0])
         return {"video": torch.from_numpy(video[0]), "factors": factors}  # video (T, 1, S, S)
 
     def swap_assignments(self) -> list[tuple[int, ...]]:
