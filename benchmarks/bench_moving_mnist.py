@@ -1,7 +1,7 @@
 """Moving MNIST generation throughput: `dataset[i]` and `dataset.batch` against a plain loop.
 
     python benchmarks/bench_moving_mnist.py [--clips 640] [--rounds 5] [--batch 32]
-        [--threads 2] [--model frame_vae ...]
+        [--threads 2] [--model frame_vae ...] [--results PATH]
 
 Measures, in one process on this machine, clips per second of:
 
@@ -22,7 +22,7 @@ prints, by wall time and by this process's CPU time (steadier on a shared machin
 video is checked equal to the plain loop's (and every batch to its collated
 items) before timing. With `--model`, also the clips per second that a training step of that
 model's `paper` preset consumes (batch_size / median step time). Writes one JSON line, with
-the load averages at start and end, to benchmarks/results/moving_mnist.jsonl.
+the load averages at start and end, to benchmarks/results/moving_mnist.jsonl (or --results).
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ def main():
     parser.add_argument("--batch", type=int, default=32, help="clips per `batch` call")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", action="append", help="model(s) whose paper-preset step to time")
+    parser.add_argument("--results", default=str(Path(__file__).parent / "results" / "moving_mnist.jsonl"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load_start = os.getloadavg()
@@ -165,7 +166,7 @@ def main():
         "cpu_ratios": cpu_ratios,
         "training": training,
     }
-    out = Path(__file__).parent / "results" / "moving_mnist.jsonl"
+    out = Path(args.results)
     out.parent.mkdir(exist_ok=True)
     with open(out, "a") as f:
         f.write(json.dumps(result) + "\n")
