@@ -103,6 +103,7 @@ DYNAMICS = ("bounce", "stochastic")
 COMPOSITES = ("max", "add")
 MAX_STEP = 4  # "stochastic": velocity components in [-MAX_STEP, MAX_STEP]
 CELL_OF_COLUMN_ROW = np.array([1, 3])  # 3x3 grid cell = row * 3 + column
+RENDER_CHUNK_BYTES = 1 << 20  # clips drawn together: about what a core's L2 cache holds
 
 
 @dataclass
@@ -163,6 +164,7 @@ class MovingMNIST(VideoDataset):
         sizes = {"train": c.num_train or self.nominal_epoch, "val": c.num_val, "test": c.num_test}
         self.length = sizes[split]
         self.infinite = split == "train" and c.num_train == 0
+        self.frame_times = np.arange(c.num_frames, dtype=np.float64)[:, None]  # (T, 1)
 
     def __len__(self) -> int:
         return self.length
@@ -183,7 +185,7 @@ class MovingMNIST(VideoDataset):
         for index in indices:
             rng = self._rng(index)
             digit_ids = rng.integers(0, len(self.images), size=K)
-            start = rng.uniform(0, L, size=(K, 2))
+            start = rng.uniform(0, L, size=2 * K).reshape(K, 2)  # = size=(K, 2), which is slower
             angle = rng.uniform(0, 2 * np.pi, size=K)
             speed = rng.uniform(c.speed_min, c.speed_max, size=K)
             clips.append(left_to_right(start, digit_ids, start, angle, speed))
@@ -219,23 +221,24 @@ class MovingMNIST(VideoDataset):
         paper 000's code takes atan2 of for digit 0's `direction_code` (see the docstring).
         """
         c = self.config
-        T = c.num_frames
         if c.dynamics == "bounce":
             digit_ids, start, angle, speed = self._draws_bounce(indices)
+            cos, sin = np.cos(angle), np.sin(angle)  # (B, K)
             velocity = np.empty(angle.shape + (2,))  # (B, K, 2) as (x, y)
-            velocity[..., 0], velocity[..., 1] = np.cos(angle), np.sin(angle)
+            velocity[..., 0], velocity[..., 1] = cos, sin
             velocity *= speed[..., None]
             L = float(c.image_size - c.digit_size)
-            t = np.arange(T, dtype=np.float64)[:, None]  # (T, 1)
-            positions = start[:, :, None, :] + velocity[:, :, None, :] * t  # (B, K, T, 2) unfolded path
+            positions = (
+                start[:, :, None, :] + velocity[:, :, None, :] * self.frame_times
+            )  # (B, K, T, 2) unfolded
             np.mod(positions, 2 * L, out=positions)  # then L - |(path mod 2L) - L|: reflect at 0 and L
             positions -= L
             np.abs(positions, out=positions)
             np.subtract(L, positions, out=positions)
-            code_angle = np.arctan2(np.sin(angle[:, 0]), np.cos(angle[:, 0]))  # (B,)
+            code_angle = np.arctan2(sin[:, 0], cos[:, 0])  # (B,) the drawn angle wrapped to (-pi, pi]
             return digit_ids, positions, angle, code_angle
         digit_ids, start, velocity, redraws = self._draws_stochastic(indices)
-        B, K = digit_ids.shape
+        (B, K), T = digit_ids.shape, c.num_frames
         redraws = redraws.transpose(0, 2, 1, 3, 4).reshape(B * K, T, 2, 2)  # (B K, T, axis, 2)
         last = c.image_size - c.digit_size - 1
         positions, _ = stochastic_paths(start.reshape(B * K, 2), velocity.reshape(B * K, 2), redraws, last)
@@ -257,26 +260,33 @@ class MovingMNIST(VideoDataset):
         """Clips with digit images[ids[b, k]] at rint(positions[b, k, t]).
 
         as_float: the video, (B, T, 1, S, S) float32 in [0, 1]; else (B, T, S, S) uint8 grey
-        levels. Composited by max, or by an 8-bit sum clipped at 255 ("add", summed in int32).
+        levels. Composited by max, or by an 8-bit sum clipped at 255 ("add", summed in uint16).
         """
         c = self.config
         B, T, S = len(digit_ids), positions.shape[2], c.image_size
         digits = self.images[digit_ids]  # (B, K, D, D) uint8
         pixels = np.rint(positions).astype(np.intp)  # (B, K, T, 2) as (x, y)
         if c.composite == "max" and as_float:
-            # max commutes with the monotone x -> x / 255: draw the float digits directly
-            video = np.zeros((B, T, 1, S, S), dtype=np.float32)
-            paste(video[:, :, 0], np.divide(digits, np.float32(255), dtype=np.float32), pixels, np.maximum)
+            # max commutes with the monotone x -> x / 255: draw the float digits directly, a few
+            # clips at a time, each zeroed just before it is drawn (while it sits in the cache)
+            video = np.empty((B, T, 1, S, S), dtype=np.float32)
+            digits = np.divide(digits, np.float32(255), dtype=np.float32)
+            step = max(1, RENDER_CHUNK_BYTES // video[0].nbytes)
+            for first in range(0, B, step):
+                part = video[first : first + step, :, 0]  # (b, T, S, S)
+                part.fill(0)
+                paste(part, digits[first : first + step], pixels[first : first + step], np.maximum)
             return video
         if c.composite == "max":
             canvas = np.zeros((B, T, S, S), dtype=np.uint8)
             paste(canvas, digits, pixels, np.maximum)
             return canvas
-        canvas = np.zeros((B, T, S, S), dtype=np.int32)
-        paste(canvas, digits.astype(np.int32), pixels, np.add)
+        wide = np.uint16 if digit_ids.shape[1] <= 257 else np.int32  # holds K * 255
+        canvas = np.zeros((B, T, S, S), dtype=wide)
+        paste(canvas, digits.astype(wide), pixels, np.add)
         np.minimum(canvas, 255, out=canvas)
-        if as_float:
-            return (canvas.astype(np.float32) / np.float32(255))[:, :, None]
+        if as_float:  # grey levels <= 255 are exact in float32
+            return np.divide(canvas, np.float32(255), dtype=np.float32, casting="unsafe")[:, :, None]
         return canvas.astype(np.uint8)
 
     def render(self, digit_ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -302,21 +312,22 @@ class MovingMNIST(VideoDataset):
         scalars[K + 1] %= 8
         return scalars, per_frame
 
-    def _factors(self, scalars: torch.Tensor, per_frame: torch.Tensor) -> dict:
-        """The factor dict from `_labels`'s packed rows (as tensors), in the declared order."""
+    def _factors(self, scalars: np.ndarray, per_frame: np.ndarray) -> dict:
+        """The factor dict (tensors sharing the arrays' memory) from `_labels`'s packed rows, for
+        a batch ((K + 2, B), (2, B, T)) or one clip ((K + 2,), (2, T)), in the declared order."""
         K = self.config.num_digits
-        scalars, per_frame = scalars.unbind(0), per_frame.unbind(0)
-        factors = {f"digit{k}": scalars[k] for k in range(K)}
-        factors["direction"] = scalars[K]
-        factors["cell"], factors["direction_per_frame"] = per_frame
-        factors["direction_code"] = scalars[K + 1]
+        factors = {f"digit{k}": torch.from_numpy(scalars[k, ...]) for k in range(K)}
+        factors["direction"] = torch.from_numpy(scalars[K, ...])
+        factors["cell"] = torch.from_numpy(per_frame[0])
+        factors["direction_per_frame"] = torch.from_numpy(per_frame[1])
+        factors["direction_code"] = torch.from_numpy(scalars[K + 1, ...])
         return factors
 
     def _make(self, indices: list[int]):
         """Videos (B, T, 1, S, S) float32 and packed labels of clips `indices` (see `_labels`)."""
         digit_ids, positions, _, code_angle = self._sample_many(indices)
-        video = self._render_many(digit_ids, positions, as_float=True)
-        return video, *self._labels(digit_ids, positions, code_angle)
+        scalars, per_frame = self._labels(digit_ids, positions, code_angle)
+        return self._render_many(digit_ids, positions, as_float=True), scalars, per_frame  # render last
 
     def batch(self, indices) -> dict:
         """Clips `indices` at once: equal to `collate([self[i] for i in indices])`, made in arrays.
@@ -327,12 +338,11 @@ class MovingMNIST(VideoDataset):
         if not indices:
             raise DataError("batch needs at least one index")
         video, scalars, per_frame = self._make(indices)
-        factors = self._factors(torch.from_numpy(scalars), torch.from_numpy(per_frame))
-        return {"video": torch.from_numpy(video), "factors": factors}
+        return {"video": torch.from_numpy(video), "factors": self._factors(scalars, per_frame)}
 
     def __getitem__(self, index: int) -> dict:
         video, scalars, per_frame = self._make([int(index)])
-        factors = self._factors(torch.from_numpy(scalars[:, 0]), torch.from_numpy(per_frame[:, 0]))
+        factors = self._factors(scalars[:, 0], per_frame[:, 0])
         return {"video": torch.from_numpy(video[0]), "factors": factors}  # video (T, 1, S, S)
 
     def swap_assignments(self) -> list[tuple[int, ...]]:
@@ -374,13 +384,14 @@ def stochastic_paths(start: np.ndarray, velocity: np.ndarray, redraws: np.ndarra
         low, high = position < 0, position > last  # (N, 2)
         hit = low | high
         if hit.any():
-            np.clip(position, 0, last, out=position)
+            np.maximum(position, 0, out=position)  # clamp to the wall crossed
+            np.minimum(position, last, out=position)
             away = np.where(low, redraws[:, t, :, 0], -redraws[:, t, :, 0])  # (N, 2) signed
             other = redraws[:, t, :, 1]  # (N, 2): [:, a] redraws the other axis at a hit on a
             hit_x, hit_y = hit[:, 0], hit[:, 1]
             vx = np.where(hit_x, away[:, 0], np.where(hit_y, other[:, 1], velocity[:, 0]))
             vy = np.where(hit_x, other[:, 0], np.where(hit_y, away[:, 1], velocity[:, 1]))
-            velocity = np.stack([vx, vy], axis=1)
+            velocity[:, 0], velocity[:, 1] = vx, vy
         out[:, t] = position
         velocities[:, t] = velocity
         position += velocity
