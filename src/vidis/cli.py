@@ -552,6 +552,10 @@ def cmd_reproduce(args) -> int:
         if "tables" not in inspect.signature(paper.reproduce).parameters:
             raise ConfigError(f"paper {args.paper}'s reproduction has no --tables (it reproduces all it has)")
         options["tables"] = args.tables
+    if args.data:
+        if "datasets" not in inspect.signature(paper.reproduce).parameters:
+            raise ConfigError(f"paper {args.paper}'s reproduction has no --data (it uses its own datasets)")
+        options["datasets"] = tuple(args.data)
     paper.reproduce(
         preset=args.preset,
         out=args.out,
@@ -795,6 +799,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge-steps", type=_at_least(1), help="judge training steps (default: the judge's)")
     p.add_argument(
         "--tables", metavar="LIST", help="tables whose trainings to run, e.g. 1,2,3 (paper 002; default 1)"
+    )
+    p.add_argument(
+        "--data", action="append", metavar="NAME", help="a dataset to reproduce on (repeatable; paper 004)"
     )
     _add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
