@@ -6,12 +6,14 @@
 
 Measures, each in a fresh process, interleaved over `--rounds`:
 
-- `step`: `bench_train_step.measure_variant` for vidis at `--preset`: the median time of the
-  model's `train_step` on one fixed batch (no data loading, no logging), as clips per second;
-- `trainer`: `vidis.train.Trainer.fit` for `--warmup + --steps` steps at the same preset
-  (its data loader, logging every `--log-every` steps, one validation at the end), as the
-  median of `clips_per_s` in its `log.csv` over the windows after the first `--warmup`
-  steps (the statistic the GPU measurement of issue 13 used);
+- `step`: what `bench_train_step.py` times for vidis: the model's `train_step` on one fixed
+  batch (no data loading, no logging), `--warmup` + `--steps` steps, the median of the timed
+  ones as clips per second, and each step's process CPU time (all threads);
+- `trainer`: `vidis.train.Trainer.fit` at the same preset and options: `--warmup` steps, then
+  `--steps` more (its data loader, logging every `--log-every` steps), as the median of
+  `clips_per_s` in its `log.csv` over the timed windows (the statistic the GPU measurement
+  of issue 13 used), and as process CPU time per step (the final validation and checkpoint
+  left out);
 - `data`: the trainer's own loader alone (`Trainer.loader`), batches per second for
   `--steps` batches: what the main process spends per step on data (with `--num-workers 0`
   it makes the clips itself);
@@ -20,8 +22,11 @@ Measures, each in a fresh process, interleaved over `--rounds`:
   and as it was before (one permutation per clip, rebuilt for each of the batch's clips).
 
 Reports trainer / step (the fraction of the step's throughput the trainer reaches; 1.0 = it
-never waits) and appends one JSON line (date, command, machine, load averages at start and
-end and per measurement, every number) to benchmarks/results/trainer.jsonl.
+never waits) by wall clock and by CPU time: on a machine shared with other work the wall
+clock of both varies by several times within a run, while CPU time per step counts the work
+each does (the trainer's extra work: data, logging). Appends one JSON line (date, command,
+machine, load averages at start and end and per measurement, every number) to
+benchmarks/results/trainer.jsonl.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_train_step import in_fresh_process, machine_description, measure_variant  # noqa: E402
+from bench_train_step import in_fresh_process, machine_description  # noqa: E402
 
 from vidis.config import parse_set_args  # noqa: E402
 from vidis.train.spec import make_spec  # noqa: E402
@@ -62,28 +67,86 @@ def trainer_spec(cfg: dict):
     return make_spec(cfg["model"], preset=cfg["preset"], overrides=overrides)
 
 
+def measure_step(cfg: dict) -> dict:
+    """bench_train_step's vidis variant (train_step on one fixed batch), timed per step by the
+    wall clock and by this process's CPU time (all threads)."""
+    from vidis.data import make_dataset  # noqa: PLC0415
+    from vidis.train.spec import build_model  # noqa: PLC0415
+
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(0)
+    device = torch.device(cfg["device"])
+    spec = trainer_spec(cfg)
+    data = make_dataset(spec.data, "train", **vars(spec.data_config))
+    batch = data.batch(range(spec.train.batch_size))
+    batch = {
+        "video": batch["video"].to(device),
+        "factors": {k: v.to(device) for k, v in batch["factors"].items()},
+    }
+    model = build_model(spec, data.video_shape).to(device).train()
+    optimizers = model.configure_optimizers(spec.train)
+    wall, cpu = [], []
+    for i in range(cfg["warmup"] + cfg["steps"]):
+        _sync(device)
+        w, c = time.perf_counter(), time.process_time()
+        model.train_step(batch, i, optimizers, spec.train)
+        _sync(device)
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return {
+        "wall_seconds": wall[cfg["warmup"] :],
+        "cpu_seconds": cpu[cfg["warmup"] :],
+        "load_average": os.getloadavg(),
+    }
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def measure_trainer(cfg: dict) -> dict:
+    """Trainer.fit: `warmup` steps, then `steps` more timed (wall and CPU time, validation and
+    checkpoint at the end subtracted), and the clips_per_s windows of its log.csv."""
     from vidis.train.trainer import Trainer  # noqa: PLC0415
 
     torch.set_num_threads(cfg["threads"])
     spec = trainer_spec(cfg)
     with tempfile.TemporaryDirectory() as run_dir:
+        spec.train.steps = cfg["warmup"]
         trainer = Trainer(spec, run_dir, progress=False)
-        started = time.perf_counter()
+        trainer.fit()  # warm-up (and one validation, untimed)
+        spec.train.steps = cfg["warmup"] + cfg["steps"]
+        aside = {"wall": 0.0, "cpu": 0.0}  # validation and checkpoint time
+
+        def timed(fn):
+            def run(*args, **kwargs):
+                w, c = time.perf_counter(), time.process_time()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    aside["wall"] += time.perf_counter() - w
+                    aside["cpu"] += time.process_time() - c
+
+            return run
+
+        trainer.validate, trainer._save = timed(trainer.validate), timed(trainer._save)
+        w, c = time.perf_counter(), time.process_time()
         trainer.fit()
-        wall = time.perf_counter() - started
+        wall = time.perf_counter() - w - aside["wall"]
+        cpu = time.process_time() - c - aside["cpu"]
         with open(Path(run_dir) / "log.csv") as f:
             windows = [
                 (int(r["step"]), float(r["value"]))
                 for r in csv.DictReader(f)
                 if r["split"] == "train" and r["metric"] == "clips_per_s"
             ]
-    timed = [value for step, value in windows if step > cfg["warmup"]]
     return {
         "batch": spec.train.batch_size,
         "clips_per_s_windows": windows,
-        "clips_per_second": statistics.median(timed),
-        "wall_seconds_with_validation": wall,
+        "wall_seconds_per_step": wall / cfg["steps"],
+        "cpu_seconds_per_step": cpu / cfg["steps"],
+        "validation_and_checkpoint_seconds": aside,
         "load_average": os.getloadavg(),
     }
 
@@ -159,15 +222,6 @@ def main(argv=None):
         "log_every": args.log_every, "threads": args.threads, "device": args.device,
         "num_workers": args.num_workers, "set": args.set,
     }  # fmt: skip
-    step_cfg = {
-        "name": "vidis", "impl": "vidis", "threads": args.threads, "device": args.device, "batch": batch,
-        "steps": args.steps, "warmup": args.warmup, "preset": args.preset, "amp": spec.train.amp,
-        "channels_last": False,
-    }  # fmt: skip
-    if args.model != "dvae":
-        parser.error(
-            "the step benchmark (bench_train_step.measure_variant) times dvae only: use --model dvae"
-        )
     load_start = os.getloadavg()
     steps, trainers = [], []
     for rnd in range(args.rounds):
@@ -175,17 +229,20 @@ def main(argv=None):
             f"round {rnd + 1}/{args.rounds}: step benchmark ({args.warmup} + {args.steps} steps) ...",
             flush=True,
         )
-        steps.append(in_fresh_process(measure_variant, step_cfg))
+        steps.append(in_fresh_process(measure_step, cfg))
         print(f"round {rnd + 1}/{args.rounds}: trainer ({args.warmup} + {args.steps} steps) ...", flush=True)
         trainers.append(in_fresh_process(measure_trainer, cfg))
     print("data loader alone ...", flush=True)
     data = in_fresh_process(measure_data, cfg)
     sampler = measure_sampler(batch)
-    step_times = [t for run in steps for t in run["step_seconds_timed"]]
+    step_times = [t for run in steps for t in run["wall_seconds"]]
     step_clips = batch / statistics.median(step_times)
     trainer_clips = statistics.median(
         [v for run in trainers for s, v in run["clips_per_s_windows"] if s > args.warmup]
     )
+    # CPU time per step (all threads of the process): less sensitive to other processes' load
+    step_cpu = statistics.median([t for run in steps for t in run["cpu_seconds"]])
+    trainer_cpu = statistics.median([run["cpu_seconds_per_step"] for run in trainers])
     record = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if argv is None else " ".join(argv),
@@ -196,14 +253,14 @@ def main(argv=None):
         "step_clips_per_second": step_clips,
         "trainer_clips_per_second": trainer_clips,
         "trainer_over_step": trainer_clips / step_clips,
+        "step_cpu_seconds_per_step": step_cpu,
+        "trainer_cpu_seconds_per_step": trainer_cpu,
+        "trainer_over_step_by_cpu_time": step_cpu / trainer_cpu,
         "data_clips_per_second": data["clips_per_second"],
         "data_seconds_per_batch": data["seconds_per_batch"],
         "data_uses_dataset_batch": data["uses_dataset_batch"],
         "sampler_10000_clips": sampler,
-        "step_runs": [
-            {k: run[k] for k in ("step_seconds_timed", "step_seconds_warmup", "load_average")}
-            for run in steps
-        ],
+        "step_runs": steps,
         "trainer_runs": trainers,
         "load_average_start": load_start,
         "load_average_end": os.getloadavg(),
@@ -218,7 +275,9 @@ def main(argv=None):
         f"trainer         : {trainer_clips:8.1f} clips/s "
         "(median clips_per_s of log.csv windows after warm-up)"
     )
-    print(f"trainer / step  : {record['trainer_over_step']:.3f}")
+    print(f"trainer / step  : {record['trainer_over_step']:.3f} (wall clock)")
+    print(f"trainer / step  : {record['trainer_over_step_by_cpu_time']:.3f} (process CPU time per step: "
+          f"{step_cpu:.3f} s step, {trainer_cpu:.3f} s trainer)")  # fmt: skip
     how = "dataset.batch" if data["uses_dataset_batch"] else "items + collate"
     print(f"data loader     : {data['clips_per_second']:8.1f} clips/s "
           f"({1e3 * data['seconds_per_batch']:.1f} ms per batch, {how})")  # fmt: skip

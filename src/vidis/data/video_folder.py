@@ -67,6 +67,13 @@ def cache_root() -> Path:
     return Path(os.environ.get("VIDIS_CACHE") or Path.home() / ".cache" / "vidis") / "video_folder"
 
 
+def to_float(frames: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [0, 1], in NumPy: the same values as torch's `.float().div_(255)`,
+    without torch's intra-op threads, which make such a small op wait milliseconds for a core
+    on a busy machine."""
+    return frames.astype(np.float32) / np.float32(255)
+
+
 def warn(message: str):
     """One warning line on stderr (on its own line, also while a progress bar is shown)."""
     tqdm.write(f"vidis: warning: {message}", file=sys.stderr)
@@ -493,17 +500,18 @@ class VideoFolder(VideoDataset):
         return {name: torch.tensor(value) for name, value in labels.items()}
 
     def __getitem__(self, index: int) -> dict:
-        clip = torch.from_numpy(np.array(self._clip_uint8(index)))  # (T, H, W, C) uint8, a copy
-        video = clip.permute(0, 3, 1, 2).float().div_(255)  # (T, C, H, W)
+        video = torch.from_numpy(to_float(self._clip_uint8(index))).permute(0, 3, 1, 2)  # (T, C, H, W)
         return {"video": video, "factors": self._factors(index)}
 
     def batch(self, indices) -> dict:
         """Clips `indices` stacked as uint8 first, converted to float once."""
         indices = [int(i) for i in indices]
-        clips = torch.from_numpy(np.stack([self._clip_uint8(i) for i in indices]))  # (B, T, H, W, C)
+        clips = torch.from_numpy(
+            to_float(np.stack([self._clip_uint8(i) for i in indices]))
+        )  # (B, T, H, W, C)
         factors = [self._factors(i) for i in indices]
         return {
-            "video": clips.permute(0, 1, 4, 2, 3).float().div_(255),  # (B, T, C, H, W)
+            "video": clips.permute(0, 1, 4, 2, 3),  # (B, T, C, H, W)
             "factors": {k: torch.stack([f[k] for f in factors]) for k in (factors[0] if factors else {})},
         }
 
