@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,12 @@ def make_spec(
     chosen = model_cls.preset(preset)
 
     def section(name, default):
-        return update(update(default, chosen.get(name, {}), name), overrides.get(name, {}), name)
+        preset_part = dict(chosen.get(name, {}))
+        if name == "data":  # a preset's data keys are for its model's datasets: skip what this one lacks
+            if dataclasses.is_dataclass(default):
+                known = {f.name for f in dataclasses.fields(default)}
+                preset_part = {k: v for k, v in preset_part.items() if k in known}
+        return update(update(default, preset_part, name), overrides.get(name, {}), name)
 
     return RunSpec(
         model,
@@ -105,7 +111,7 @@ def build_model(spec: RunSpec, video_shape):
 
 
 # What a run writes into its folder; `--overwrite` removes exactly these, nothing of the user's.
-RUN_FILES = ("checkpoints", "figures", "metrics.json", "report.html", "log.csv", "config.json")
+RUN_FILES = ("checkpoints", "figures", "metrics.json", "report.html", "log.csv", "config.json", "tensorboard")
 
 
 def clear_run(run_dir) -> list[str]:
