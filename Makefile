@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.py | $(BIN)/python
 	# would pull about 3 GB of CUDA packages; VIDIS_TORCH_INDEX=cpu|default|URL overrides it).
 	$(BIN)/python scripts/install_torch.py
 	# the `video` extra (PyAV) too: the tests write and decode small videos
-	$(BIN)/python -m pip install --quiet -e ".[dev,video]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,video,tensorboard]"
 	touch $@
 
 install: $(VENV)/.installed
