@@ -146,6 +146,13 @@ class MovingMNIST(VideoDataset):
     version = 2  # 2: motion labels from the displacement shown; direction_per_frame, direction_code
     can_render_swaps = True
     nominal_epoch = 10_000  # len() of an infinite train split: one "epoch" as in paper 000
+    # The default judge (vidis.eval.judge): a wider CNN trained on each clip's first 10 frames,
+    # whole clips in its last 300 steps; measured in vidis.eval.judge.train_judge's docstring.
+    judge_defaults = {
+        "judge_options": {"channels": [32, 64, 128]},
+        "train_frames": 10,
+        "whole_clip_steps": 300,
+    }
 
     def __init__(self, config: MovingMNISTConfig, split: str = "train", seed: int = 0):
         super().__init__(config, split, seed)

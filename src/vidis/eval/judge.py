@@ -139,7 +139,7 @@ def judge_settings(
     train_frames: each training clip's first this many frames (0: all of them), except in the
     last `whole_clip_steps` steps, which train on whole clips so that the sequence heads end on
     the test length; tests always use every frame."""
-    declared = dataset_judge_defaults(data_name)
+    declared = {} if quick else dataset_judge_defaults(data_name)  # the quick judge stays cheap
     if steps is None:
         steps = QUICK_STEPS if quick else declared.get("steps", DEFAULT_STEPS)
     if batch_size is None:
@@ -468,7 +468,11 @@ def train_judge(
         if step == timed_after:
             timed_from = time.time()
         if announce and step == announce_at:
-            minutes = (time.time() - timed_from) / (announce_at - timed_after) * steps / 60
+            per_step = (time.time() - timed_from) / (announce_at - timed_after)  # at this step's length
+            # whole-clip steps cost about T / frames times a short one
+            short = max(0, short_until)
+            step_units = short + (steps - short) * train_set.video_shape[0] / frames
+            minutes = per_step * step_units / 60
             tqdm.write(
                 f"{what}: about {minutes:.1f} minutes on {where}, then testing on "
                 f"{min(num_test_clips, len(test_set)):,} clips; {cached})",
