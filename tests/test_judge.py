@@ -191,7 +191,10 @@ def test_judge_cache_key_holds_the_judges_settings_and_the_dataset_version(tmp_p
     default = judge_path("moving_mnist", {})
     explicit = judge_path(
         "moving_mnist", {}, steps=DEFAULT_STEPS, batch_size=judge_module.DEFAULT_BATCH_SIZE,
-        lr=judge_module.DEFAULT_LR, seed=0, judge_options=dict(DEFAULT_OPTIONS),
+        lr=judge_module.DEFAULT_LR, seed=0,
+        judge_options={**DEFAULT_OPTIONS, **MovingMNIST.judge_defaults["judge_options"]},
+        train_frames=MovingMNIST.judge_defaults["train_frames"],
+        whole_clip_steps=MovingMNIST.judge_defaults["whole_clip_steps"],
     )  # fmt: skip
     assert explicit == default
     others = [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidis.data import collate
+from vidis.data import VideoDataset, collate
 from vidis.data.moving_mnist import MovingMNIST
 from vidis.train.spec import make_spec
 from vidis.train.trainer import StepBatchSampler, Trainer, makes_batches
@@ -20,6 +20,13 @@ def test_sampler_walks_one_permutation_per_epoch_as_the_per_clip_formula_does():
         flat = 5 + step * 7 + np.arange(7)
         expected = [int(np.random.default_rng([3, int(q // 30), 7]).permutation(30)[q % 30]) for q in flat]
         assert sampler.indices(step) == expected
+
+
+class ItemMNIST(MovingMNIST):
+    """Moving MNIST without its own `batch`: the base class's loop over items."""
+
+    batch = VideoDataset.batch
+    __getitems__ = None  # DataLoaders fetch item by item
 
 
 class BatchingMNIST(MovingMNIST):
@@ -36,6 +43,7 @@ class BatchingMNIST(MovingMNIST):
 def test_a_dataset_with_its_own_batch_makes_each_step_in_one_call(tmp_path, workers):
     spec = make_spec("frame_vae", preset="smoke", overrides={"train": {"num_workers": workers}})
     trainer = Trainer(spec, tmp_path, progress=False)
+    trainer.train_data = ItemMNIST(trainer.train_data.config, "train", seed=spec.train.seed)
     assert not makes_batches(trainer.train_data)
     items = [batch for batch in trainer.loader()]  # items + collate
     trainer.train_data = BatchingMNIST(trainer.train_data.config, "train", seed=spec.train.seed)
