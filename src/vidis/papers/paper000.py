@@ -40,7 +40,6 @@ import torch
 
 from ..config import to_dict
 from ..data import eval_dataset
-from ..errors import ConfigError, VidisError
 from ..eval.disentanglement import paper000_scores
 from ..eval.figures import interpolation_grid, reconstruction_grid, swap_grid, swap_vs_truth_figure
 from ..eval.gt_swaps import ground_truth_swap_scores
@@ -48,11 +47,12 @@ from ..eval.judge import describe_judge, get_or_train_judge
 from ..eval.reconstruction import evaluate_reconstruction
 from ..metrics import batch_psnr, mse, ssim, temporal_consistency
 from ..metrics.stats import binomial_standard_error
-from ..train.checkpoint import checkpoint_path, load_model, read_checkpoint
+from ..train.checkpoint import load_model
 from ..train.spec import RunSpec, make_spec
-from ..train.trainer import Trainer, pick_device
+from ..train.trainer import pick_device
 from ..viz.report import Section, write_report
 from ..viz.tables import Table, to_html, to_markdown
+from .runs import RunMismatch, run_overrides, spec_differences, train_spec  # noqa: F401  (re-exported)
 
 MODELS = ("frame_vae", "lstm_vae", "dvae")  # one order in every table, figure and report
 LABELS = {"frame_vae": "Baseline VAE", "lstm_vae": "LSTM-VAE", "dvae": "Disentangled VAE"}
@@ -167,75 +167,12 @@ TABLE2_ROWS = [
 ]
 
 
-class RunMismatch(VidisError, ValueError):
-    """`reproduce` found a run whose configuration differs from the one it would train."""
-
-
-def _flatten(spec_dict: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in spec_dict.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
-def _section_dict(spec: RunSpec) -> dict:
-    d = spec.to_dict()
-    run = {"model": d["model"], "data": d["data"], "preset": d["preset"]}
-    return {"run": run, "model": d["model_config"], "data": d["data_config"], "train": d["train"]}
-
-
-def spec_differences(saved: RunSpec, wanted: RunSpec) -> dict[str, tuple]:
-    """{"section.key": (saved value, wanted value)} for every setting that differs."""
-    a, b = _flatten(_section_dict(saved)), _flatten(_section_dict(wanted))
-    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
-
-
-def run_overrides(spec: RunSpec) -> dict[str, object]:
-    """The settings of a run that differ from its model's preset: {"train.steps": 10, ...}."""
-    default = make_spec(spec.model, spec.data, spec.preset)
-    return {k: new for k, (new, _) in spec_differences(spec, default).items()}
-
-
 def train_or_reuse(
     model: str, preset: str, run_dir: Path, overrides: dict, progress: bool, reuse: bool = False
 ) -> Path:
-    """Train `model` at `preset` into `run_dir`, resume it if unfinished, reuse it if done.
-
-    A run already in `run_dir` is resumed or reused only if its configuration is the one this
-    call would train (model, data and train sections, preset and overrides); otherwise
-    `RunMismatch` says what differs, unless `reuse=True` (then the run is used as it is).
-    """
-    spec = make_spec(model, preset=preset, overrides=overrides)
-    last = checkpoint_path(run_dir)
-    if last.exists():
-        saved = RunSpec.load(run_dir)
-        if saved.model != model:
-            raise ConfigError(f"{run_dir} holds a {saved.model} run, not {model}")
-        differences = spec_differences(saved, spec)
-        if differences and not reuse:
-            listed = "; ".join(
-                f"{k}: run has {old!r}, asked {new!r}" for k, (old, new) in differences.items()
-            )
-            raise RunMismatch(
-                f"{run_dir} holds a run trained with other settings ({listed}). Choose another --out, "
-                f"delete {run_dir}, or pass --reuse to use that run as it is"
-            )
-        state = read_checkpoint(last)
-        if state["step"] >= saved.train.steps or state.get("time_limited"):
-            note = f", differing from this call: {', '.join(differences)}" if differences else ""
-            print(f"reusing {run_dir} (step {state['step']} of {saved.train.steps}{note})")
-            return run_dir
-        print(f"resuming {run_dir} from step {state['step']} of {saved.train.steps}")
-        Trainer(saved, run_dir, resume=True, progress=progress).fit()
-        return run_dir
-    trainer = Trainer(spec, run_dir, progress=progress)
-    print(f"training {model} ({preset}, {spec.train.steps} steps, {trainer.model.num_parameters():,} params)")
-    trainer.fit()
-    return run_dir
+    """Train `model` at `preset` into `run_dir`, resume it if unfinished, reuse it if done
+    (`vidis.papers.runs.train_spec`)."""
+    return train_spec(make_spec(model, preset=preset, overrides=overrides), run_dir, progress, reuse)
 
 
 def _sync(device: torch.device):

@@ -40,10 +40,10 @@ from ..eval.dscore import bouncing_mnist_tasks, d_score, rotating_objects_tasks,
 from ..eval.gt_swaps import ground_truth_swap_scores
 from ..train.checkpoint import checkpoint_path, load_model, read_checkpoint
 from ..train.spec import RunSpec, make_spec
-from ..train.trainer import Trainer, pick_device
+from ..train.trainer import pick_device
 from ..viz.report import Section, write_report
 from ..viz.tables import Table, to_html, to_markdown
-from .paper000 import RunMismatch, spec_differences
+from .runs import RunMismatch, train_spec  # noqa: F401  (RunMismatch: re-exported)
 
 MODELS = ("factored_vae", "slow_vae", "vae002")
 LABELS = {"factored_vae": "Ours", "slow_vae": "Slow", "vae002": "VAE"}
@@ -192,33 +192,9 @@ def run_state(run_dir: Path) -> dict | None:
 def train_or_reuse(
     exp: Experiment, preset: str, out: Path, overrides: dict, progress: bool, reuse: bool = False
 ) -> Path:
-    """Train the experiment's run, resume it if unfinished, reuse it if done (as paper 000's)."""
-    run_dir = exp.folder(out)
+    """Train the experiment's run, resume it if unfinished, reuse it if done (`runs.train_spec`)."""
     spec = experiment_spec(exp, preset, overrides)
-    state = run_state(run_dir)
-    if state is not None:
-        saved = RunSpec.load(run_dir)
-        differences = spec_differences(saved, spec)
-        if differences and not reuse:
-            listed = "; ".join(
-                f"{k}: run has {old!r}, asked {new!r}" for k, (old, new) in differences.items()
-            )
-            raise RunMismatch(
-                f"{run_dir} holds a run trained with other settings ({listed}). Choose another "
-                f"--out, delete {run_dir}, or pass --reuse to use that run as it is"
-            )
-        if state["finished"]:
-            print(f"reusing {run_dir} (step {state['step']} of {state['steps']})")
-            return run_dir
-        print(f"resuming {run_dir} from step {state['step']} of {state['steps']}")
-        Trainer(saved, run_dir, resume=True, progress=progress).fit()
-        return run_dir
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(spec, run_dir, progress=progress)
-    params = trainer.model.num_parameters()
-    print(f"training {exp.key} ({spec.preset}, {spec.train.steps} steps, {params:,} params)")
-    trainer.fit()
-    return run_dir
+    return train_spec(spec, exp.folder(out), progress, reuse, label=exp.key)
 
 
 def evaluate_run(exp: Experiment, run_dir: Path, settings: dict, num_clips: int, device: str) -> dict:

@@ -49,13 +49,14 @@ from ..eval.gt_swaps import ground_truth_swap_scores
 from ..eval.judge import describe_judge, get_or_train_judge, judge_outputs, judge_swaps
 from ..eval.probes import probe_score
 from ..metrics.stats import conditional_entropy, frechet_distance, inception_score, marginal_entropy
-from ..train.checkpoint import checkpoint_path, load_model, read_checkpoint
+from ..train.checkpoint import checkpoint_path, load_model
 from ..train.spec import RunSpec, build_model, make_spec
-from ..train.trainer import Trainer, pick_device
+from ..train.trainer import pick_device
 from ..viz import save_gif, save_png, video_grid
 from ..viz.report import Section, write_report
 from ..viz.tables import Table, to_html, to_markdown
-from .paper000 import RunMismatch, judge_settings_for, spec_differences
+from .paper000 import judge_settings_for
+from .runs import train_spec
 
 MODELS = ("vdsm", "dvae", "frame_vae")
 DATASETS = ("sprites",)
@@ -79,30 +80,6 @@ def run_spec(model: str, data: str, preset: str, overrides: dict, data_options: 
     if data_options is not None:
         merged["data"] = {**data_options, **merged.get("data", {})}
     return make_spec(model, data, preset, merged)
-
-
-def train_or_reuse(spec: RunSpec, run_dir: Path, progress: bool, reuse: bool) -> Path:
-    """Train `spec` into `run_dir`, resume it if unfinished, reuse it if done (as paper 000 does)."""
-    if checkpoint_path(run_dir).exists():
-        saved = RunSpec.load(run_dir)
-        differences = spec_differences(saved, spec)
-        if differences and not reuse:
-            listed = "; ".join(f"{k}: run has {a!r}, asked {b!r}" for k, (a, b) in differences.items())
-            raise RunMismatch(
-                f"{run_dir} holds a run trained with other settings ({listed}); choose "
-                f"another --out, delete {run_dir}, or pass --reuse"
-            )
-        state = read_checkpoint(checkpoint_path(run_dir))
-        if state["step"] >= saved.train.steps or state.get("time_limited"):
-            print(f"reusing {run_dir} (step {state['step']} of {saved.train.steps})")
-            return run_dir
-        print(f"resuming {run_dir} from step {state['step']} of {saved.train.steps}")
-        Trainer(saved, run_dir, resume=True, progress=progress).fit()
-        return run_dir
-    trainer = Trainer(spec, run_dir, progress=progress)
-    print(f"training {spec.model} on {spec.data} ({spec.preset}, {spec.train.steps} steps)")
-    trainer.fit()
-    return run_dir
 
 
 def time_stages(spec: RunSpec, device: str = "cpu", steps: int = 3) -> dict:
@@ -493,7 +470,7 @@ def reproduce(
             except ConfigError as err:
                 results[model] = {"left_out": str(err)}
                 continue
-            runs[model] = train_or_reuse(spec, folder / model, progress, reuse)
+            runs[model] = train_spec(spec, folder / model, progress, reuse)
         test = eval_dataset(data, "test", **options)
         judge = get_or_train_judge(
             data, options, device=device, progress=progress, **judge_settings_for(preset, judge_steps)
