@@ -2,7 +2,8 @@
 
     PYTHONPATH=src python benchmarks/bench_paper004.py [--preset small] [--threads 2] [--repeats 3]
 
-Prints (and with --out writes as JSON):
+Prints, and appends one JSON line (date, command, machine load, every number) to
+`benchmarks/results/paper004.jsonl` (or --out):
 - a training step of each stage (`pretrain`, `sequence`) of `vdsm` at --preset, batch 32
   (forward, backward, Adam step), median of --repeats after one warm-up;
 - the blended decoder (forward + backward) with each `blend` strategy: "grouped" (one grouped
@@ -22,7 +23,10 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
 
@@ -30,6 +34,8 @@ from vidis.config import to_dict
 from vidis.data import make_dataset
 from vidis.models.vdsm import BLENDS
 from vidis.train.spec import build_model, make_spec
+
+RESULTS = Path(__file__).parent / "results" / "paper004.jsonl"
 
 
 def timed(fn, repeats: int) -> float:
@@ -104,10 +110,12 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-steps", action="store_true", help="only the decoder and the data")
-    parser.add_argument("--out")
+    parser.add_argument("--out", default=str(RESULTS), help="JSON-lines file to append the run to")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    report = {"preset": args.preset, "threads": torch.get_num_threads(), "batch": args.batch,
+    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "command": " ".join(["bench_paper004.py", *sys.argv[1:]]), "preset": args.preset,
+              "threads": torch.get_num_threads(), "batch": args.batch,
               "load_average": os.getloadavg(), "device": "cpu", "torch": torch.__version__}
     print(json.dumps(report))
     report["blend_seconds_fwd_bwd"] = bench_blend(args.preset, args.batch, 8, args.repeats)
@@ -118,9 +126,9 @@ def main():
         report["steps"] = bench_steps(args.preset, args.batch, args.repeats)
         print("training steps:", json.dumps(report["steps"]))
     report["load_average_after"] = os.getloadavg()
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(report, f, indent=2)
+    with open(args.out, "a") as f:
+        f.write(json.dumps(report) + "\n")
+    print(f"appended to {args.out}")
 
 
 if __name__ == "__main__":

@@ -232,7 +232,7 @@ class DRSVG(SVGBackbone):
         pose = sample_gaussian(pose_mean, pose_logvar, generator)
         _, _, prior_state = self.prior_lstm(h[:, :-1])  # only advanced
         _, predictor_state = self.predictor(torch.cat([h[:, :-1], content, pose], -1))  # output dropped
-        skip = [s[:, Tc - 2] for s in skips]
+        skip = skips[Tc - 2]
         h_in, frames = h[:, -1:], []
         content_mean, content_logvar = content_mean[:, -1:], content_logvar[:, -1:]  # q_c(t-1)
         for t in range(horizon):

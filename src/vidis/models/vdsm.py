@@ -38,11 +38,12 @@ clips: "grouped" (the blended weights of each clip, one grouped transposed convo
 layer with the clips as groups), "stacked" (a transposed convolution is linear in its
 weights, so conv(x, sum_n w_n W_n) = conv([w_1 x; ...; w_N x], [W_1; ...; W_N]): one dense
 convolution over N times the input channels), "experts" (a loop over the N experts, each a
-batched convolution, outputs weighted per clip), "auto" (the default: grouped, except
-stacked for the output layer, where oneDNN's grouped kernel with 3 output channels per group
-took 4-20x the stacked layer's time on the 2-core CPU; whole decoder at `small`, batch 32 x 8
-frames, forward + backward under load ~10: auto 9.1 s, grouped 14.8 s, stacked 13.0 s,
-experts 25.8 s, loop 55.8 s, `benchmarks/bench_paper004.py`, 2026-11-26), or "loop" (a Python loop over clips:
+batched convolution, outputs weighted per clip), "auto" (the default: grouped for every
+layer; on a quiet 2-core CPU, 2026-11-26 10:50 UTC, load below 2, the decoder's forward +
+backward of 8-frame clips took, grouped / grouped-but-stacked-output / stacked / loop: 0.29 /
+0.83 / 1.27 / 0.28 s at `small`, batch 32, and 0.83 / 4.22 / 21.3 / 1.06 s at `paper`, batch 8;
+an earlier rule that stacked the output layer came from timings under load 10 and is gone),
+or "loop" (a Python loop over clips:
 the reference the others replace, for tests and the benchmark only).
 
 Where `paper` (the text) and `paper-code` (matthewvowels1/DisentanglingSequences,
@@ -247,7 +248,7 @@ class MixtureDecoder(nn.Module):
         for layer, (bank, bias_bank) in enumerate(zip(self.weights, self.biases)):
             stride, padding = self.geometry(layer)
             bias = weights @ bias_bank  # (B, Cout)
-            mode = blend if blend != "auto" else ("stacked" if layer == last else "grouped")
+            mode = "grouped" if blend == "auto" else blend
             if mode == "grouped":  # one grouped transposed convolution, the clips as groups
                 blended = torch.einsum("bn,nioxy->bioxy", weights, bank)  # (B, Cin, Cout, 4, 4)
                 cin, cout = bank.shape[1:3]
