@@ -22,6 +22,16 @@ def test_list_names_models_datasets_presets(capsys):
     for line in out.splitlines():  # presets get their own line: they never run into a description
         assert "presets:" not in line or line.strip().startswith("presets:")
     assert "gt_swaps" in out and "reconstruction" in out  # the eval protocols
+    # names registered by one module (paper 002's three models, the video-folder layouts) are
+    # told apart by their own docstrings, each cut at its first sentence
+    summaries = {}
+    for line in out.splitlines():
+        parts = line.split(maxsplit=1)
+        if line.startswith("  ") and len(parts) == 2 and not parts[0].endswith(":"):
+            summaries[parts[0]] = parts[1]
+    assert len({summaries[n] for n in ("factored_vae", "slow_vae", "vae002")}) == 3
+    assert len({summaries[n] for n in ("kth", "mug", "uva_nemo", "weizmann", "video_folder")}) == 5
+    assert "SUBJECT/EXPRESSION/TAKE" in summaries["mug"]  # a layout, not a path that is not shipped
 
 
 def test_list_params_counts_every_preset_as_a_built_model(capsys):

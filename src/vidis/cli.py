@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 from .errors import ConfigError, Interrupted, RunFolderError, VidisError
@@ -56,11 +57,14 @@ def _at_least(low: int):
     return parse
 
 
-def _summary(cls) -> str:
-    """First line of a class's module docstring, without references to files that do not ship."""
+def _summary(cls, shared_module: bool = False) -> str:
+    """First line of a class's module docstring (of its own docstring where its module registers
+    several names), without references to files that do not ship."""
     module = sys.modules.get(cls.__module__)
-    line = ((module and module.__doc__) or cls.__doc__ or "").strip().split("\n")[0]
-    line = re.sub(r"`[^`]*/[^`]*`(,\s*)?", "", line)  # `shared/papers/...txt`: outside the package
+    own = cls.__dict__.get("__doc__") if shared_module else None
+    paragraph = (own or (module and module.__doc__) or cls.__doc__ or "").strip().split("\n\n")[0]
+    line = re.split(r"(?<=[.])\s+(?=[A-Z])", " ".join(paragraph.split()))[0]  # its first sentence
+    line = re.sub(r"`[^`]*(shared|papers)/[^`]*`(,\s*)?", "", line)  # shared/papers/...: not shipped
     line = re.sub(r"\s*\(\s*\)", "", line)
     return re.sub(r"\(\s+", "(", line).strip()
 
@@ -72,12 +76,13 @@ def cmd_list(args) -> int:
     _load_all()
     width = max(map(len, [*MODELS, *DATASETS])) + 2
     print("models:")
+    modules = Counter(cls.__module__ for cls in [*MODELS.values(), *DATASETS.values()])
     for name, cls in sorted(MODELS.items()):
-        print(f"  {name:<{width}}{_summary(cls)}")
+        print(f"  {name:<{width}}{_summary(cls, modules[cls.__module__] > 1)}")
         print(f"  {'':<{width}}presets: {', '.join(cls.presets)}")
     print("datasets:")
     for name, cls in sorted(DATASETS.items()):
-        print(f"  {name:<{width}}{_summary(cls)}")
+        print(f"  {name:<{width}}{_summary(cls, modules[cls.__module__] > 1)}")
     print("eval protocols (vidis eval RUN --protocol NAME):")
     for name, protocol in PROTOCOLS.items():
         judged = " (judged: also run by --judge)" if protocol.judged else ""

@@ -440,7 +440,7 @@ class Paper002VAE(VideoModel):
 
 @register_model("factored_vae")
 class FactoredVAE(Paper002VAE):
-    """Ours (section 3): static hierarchical prior on h^s, random walk on h^t."""
+    """Paper 002's factored VAE (section 3): a static hierarchical prior on h^s, a random walk on h^t."""
 
     Config = FactoredVAEConfig
     capabilities = frozenset({"reconstruct", "swap", "interpolate", "generate"})
@@ -486,7 +486,7 @@ class FactoredVAE(Paper002VAE):
 
 @register_model("slow_vae")
 class SlowVAE(Paper002VAE):
-    """The slow-feature baseline (section 4): the random walk of eq. 8 on every feature."""
+    """Paper 002's slow-feature baseline (section 4): the random walk of eq. 8 on every feature."""
 
     presets = make_presets({"latent_dim": 4}, {"latent_dim": 8})
 
