@@ -82,7 +82,8 @@ class AVLAEConfig:
     mapping_layers: int = 5  # FC layers of F_A and F_M (section 5.2)
     generator_width: int = 32  # channels at full resolution; doubled per halving, capped
     encoder_width: int = 32  # channels of E_A's and D_V's first block; doubled per halving, capped
-    max_channels: int = 512
+    max_channels: int = 512  # cap of E_A's and D_V's channels
+    generator_max_channels: int = 512  # cap of G's channels
     motion_channels: int = 64  # E_M*'s channels
     discriminator_hidden: int = 512  # width of D_I's and D_V's FC layers
     flow_downsample: int = 8  # flow at 1/8 resolution (section 4.2)
@@ -96,6 +97,7 @@ class AVLAEConfig:
 
     def validate(self):
         for name in ("latent_dim", "mapping_layers", "generator_width", "encoder_width", "max_channels",
+                     "generator_max_channels",
                      "motion_channels", "discriminator_hidden", "flow_downsample", "flow_iterations"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
@@ -261,21 +263,24 @@ class MotionEncoder(nn.Module):
 # -- the model ----------------------------------------------------------------------------------------
 SMOKE = {
     "model": {"latent_dim": 8, "mapping_layers": 2, "generator_width": 4, "encoder_width": 4, "max_channels": 8,
+              "generator_max_channels": 8,
               "motion_channels": 4, "discriminator_hidden": 8, "flow_iterations": 5},
     "data": {"image_size": 16, "num_frames": 4, "num_val": 8, "num_test": 8},
     "train": {"steps": 4, "batch_size": 4, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 2, "eval_batches": 1,
               "log_every": 1},
 }
 SMALL_MODEL = {"latent_dim": 64, "generator_width": 16, "encoder_width": 16, "max_channels": 128,
+               "generator_max_channels": 128,
                "motion_channels": 32, "discriminator_hidden": 128, "flow_iterations": 20}
 SMALL = {
     "model": SMALL_MODEL,
     "data": {"image_size": 32, "num_frames": 8},
-    "train": {"steps": 2500, "batch_size": 16, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 250,
+    "train": {"steps": 1500, "batch_size": 16, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 250,
               "eval_batches": 2, "log_every": 25},
 }
-# the Table 3 analogue: five runs of at most 20 minutes on 2 CPU cores each (issue 14)
-ABLATION = {**SMALL, "train": {**SMALL["train"], "steps": 800, "eval_every": 200}}
+# small: about 2 s per step on one loaded CPU core (docs/paper001.md), so 1500 steps < 60 minutes;
+# the Table 3 analogue: five runs of at most 20 minutes on 2 CPU cores each (issue 14): 500 steps
+ABLATION = {**SMALL, "train": {**SMALL["train"], "steps": 500, "eval_every": 250}}
 ABLATIONS = {
     "ablation-full": {},
     "ablation-no-wm": {"rec_motion_weight": 0.0},  # K1 = 0
@@ -283,8 +288,8 @@ ABLATIONS = {
     "ablation-no-rec": {"rec_motion_weight": 0.0, "rec_appearance_weight": 0.0},
     "ablation-no-em": {"rec_motion_weight": 0.0, "rec_appearance_weight": 0.0, "motion_encoder": False},
 }
-PAPER = {  # 128x128x16 (section 5.2); G about 25M parameters (section 5.3); for a GPU
-    "model": {"generator_width": 32, "encoder_width": 32, "max_channels": 512, "motion_channels": 64},
+PAPER = {  # 128x128x16 (section 5.2); G 25.4M parameters (the paper: about 25M, section 5.3); for a GPU
+    "model": {"generator_width": 64, "generator_max_channels": 768, "encoder_width": 32, "max_channels": 512},
     "data": {"image_size": 128, "num_frames": 16},
     "train": {"steps": 100_000, "batch_size": 16, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 2000,
               "eval_batches": 2, "log_every": 100},
@@ -317,7 +322,7 @@ class AVLAE(VideoModel):
         D = c.latent_dim
         self.mapping_a = Mapping(D, c.mapping_layers)
         self.mapping_m = Mapping(D, c.mapping_layers)
-        self.generator = Generator(2 * D, video_shape, c.generator_width, c.max_channels)
+        self.generator = Generator(2 * D, video_shape, c.generator_width, c.generator_max_channels)
         self.appearance_encoder = FrameEncoder(C, H, D, c.encoder_width, c.max_channels)
         self.image_discriminator = fc_stack([D, c.discriminator_hidden, c.discriminator_hidden, 1], False)
         self.flow = FlowEstimator(c.flow_downsample, alpha=c.flow_alpha, iterations=c.flow_iterations)

@@ -69,7 +69,7 @@ class HornSchunck(nn.Module):
     level; iterations: Jacobi steps per warp. No parameters: nothing to train or freeze.
     """
 
-    def __init__(self, alpha: float = 0.05, levels: int = 3, warps: int = 2, iterations: int = 30,
+    def __init__(self, alpha: float = 0.25, levels: int = 3, warps: int = 2, iterations: int = 30,
                  min_size: int = 8):
         super().__init__()
         self.alpha, self.levels, self.warps = alpha, levels, warps
