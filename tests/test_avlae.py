@@ -28,8 +28,11 @@ def snapshot(model) -> dict[str, list[torch.Tensor]]:
 
 def changed(model, before) -> set[str]:
     now = snapshot(model)
-    return {name for name, params in before.items()
-            if any(not torch.equal(a, b) for a, b in zip(params, now[name]))}
+    return {
+        name
+        for name, params in before.items()
+        if any(not torch.equal(a, b) for a, b in zip(params, now[name]))
+    }
 
 
 def warmed(**model):
@@ -78,13 +81,20 @@ def test_gradient_reaches_the_generator_through_the_frozen_flow():
     [
         ("ablation-no-wm", {"motion_encoder"}, {"rec_motion"}),
         ("ablation-no-wa", {"appearance_encoder"}, {"rec_appearance"}),
-        ("ablation-no-rec", {"motion_encoder", "appearance_encoder", "generator"}, {"rec_motion", "rec_appearance"}),
+        (
+            "ablation-no-rec",
+            {"motion_encoder", "appearance_encoder", "generator"},
+            {"rec_motion", "rec_appearance"},
+        ),
     ],
 )
 def test_each_reconstruction_ablation_removes_its_term(preset, untouched, missing):
     options = make_spec("avlae", "sprites", preset).model_config.__dict__
-    ablation = {k: v for k, v in options.items()
-                if k in ("rec_motion_weight", "rec_appearance_weight", "motion_encoder")}
+    ablation = {
+        k: v
+        for k, v in options.items()
+        if k in ("rec_motion_weight", "rec_appearance_weight", "motion_encoder")
+    }
     net, optims, train, batch = warmed(**ablation)
     before = snapshot(net)
     terms = net.step_latent_reconstruction(4, "cpu", optims, train)

@@ -23,7 +23,9 @@ def textures(n: int, size: int, sigma: float, generator: torch.Generator, margin
 def crop(texture: torch.Tensor, size: int, shift: torch.Tensor, margin: int = 8) -> torch.Tensor:
     """The size x size window at (margin, margin) of each texture, content moved by shift (n, 2) px."""
     big = texture.shape[-1]
-    ys, xs = torch.meshgrid(torch.arange(size) + float(margin), torch.arange(size) + float(margin), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(size) + float(margin), torch.arange(size) + float(margin), indexing="ij"
+    )
     x, y = xs[None] - shift[:, 0, None, None], ys[None] - shift[:, 1, None, None]
     grid = torch.stack([2 * x / (big - 1) - 1, 2 * y / (big - 1) - 1], -1)
     return F.grid_sample(texture, grid, align_corners=True)

@@ -262,9 +262,9 @@ class MotionEncoder(nn.Module):
 
 # -- the model ----------------------------------------------------------------------------------------
 SMOKE = {
-    "model": {"latent_dim": 8, "mapping_layers": 2, "generator_width": 4, "encoder_width": 4, "max_channels": 8,
-              "generator_max_channels": 8,
-              "motion_channels": 4, "discriminator_hidden": 8, "flow_iterations": 5},
+    "model": {"latent_dim": 8, "mapping_layers": 2, "generator_width": 4, "encoder_width": 4,
+              "max_channels": 8, "generator_max_channels": 8, "motion_channels": 4, "discriminator_hidden": 8,
+              "flow_iterations": 5},
     "data": {"image_size": 16, "num_frames": 4, "num_val": 8, "num_test": 8},
     "train": {"steps": 4, "batch_size": 4, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 2, "eval_batches": 1,
               "log_every": 1},
@@ -391,13 +391,15 @@ class AVLAE(VideoModel):
         """content = E_A(first frame) (B, D), motion = E_M(clip) (B, D)."""
         self.check(video)
         if self.motion_encoder is None:
-            raise CapabilityError("avlae without its motion encoder (model.motion_encoder=false) cannot encode")
+            raise CapabilityError("avlae without its motion encoder (model.motion_encoder=false) "
+                                  "cannot encode")
         return Latents(self.appearance_encoder(video[:, 0]), self.motion_code(video))
 
     def decode(self, latents: Latents, num_frames: int) -> torch.Tensor:
         T = self.video_shape[0]
         if num_frames > T:
-            raise CapabilityError(f"avlae generates clips of {T} frames (its training length), not {num_frames}")
+            raise CapabilityError(f"avlae generates clips of {T} frames (its training length), "
+                                  f"not {num_frames}")
         return self.generator(torch.cat([latents.content, latents.motion], -1))[:, :num_frames]
 
     def sample_latents(self, n: int, num_frames: int) -> Latents:
@@ -472,7 +474,8 @@ class AVLAE(VideoModel):
             loss = loss + c.rec_motion_weight * rec_m
             terms["rec_motion"] = rec_m.detach()
         if c.rec_appearance_weight > 0:
-            rec_a = (w[:, :D] - self.appearance_encoder(self.random_frames(fake))).float().pow(2).sum(1).mean()
+            code = self.appearance_encoder(self.random_frames(fake))
+            rec_a = (w[:, :D] - code).float().pow(2).sum(1).mean()
             loss = loss + c.rec_appearance_weight * rec_a
             terms["rec_appearance"] = rec_a.detach()
         return loss, terms

@@ -69,8 +69,9 @@ class HornSchunck(nn.Module):
     level; iterations: Jacobi steps per warp. No parameters: nothing to train or freeze.
     """
 
-    def __init__(self, alpha: float = 0.25, levels: int = 3, warps: int = 2, iterations: int = 30,
-                 min_size: int = 8):
+    def __init__(
+        self, alpha: float = 0.25, levels: int = 3, warps: int = 2, iterations: int = 30, min_size: int = 8
+    ):
         super().__init__()
         self.alpha, self.levels, self.warps = alpha, levels, warps
         self.iterations, self.min_size = iterations, min_size
