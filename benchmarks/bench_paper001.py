@@ -79,7 +79,7 @@ def main(argv=None):
         else:
             forward = model.flow.forward
 
-            def timed(video, forward=forward):
+            def timed(video, forward=forward, flow_seconds=flow_seconds):
                 began = time.perf_counter()
                 out = forward(video)
                 flow_seconds[0] += time.perf_counter() - began
@@ -89,16 +89,23 @@ def main(argv=None):
         times = time_iterations(model, optimizers, spec.train, batches[: args.warmup], 0)  # warm-up
         flow_seconds[0] = 0.0
         times = time_iterations(model, optimizers, spec.train, batches[args.warmup :], 0)
-        results[variant] = {"median_s": statistics.median(times), "all_s": times,
-                            "flow_forward_s_per_iteration": flow_seconds[0] / len(times)}
+        results[variant] = {
+            "median_s": statistics.median(times),
+            "all_s": times,
+            "flow_forward_s_per_iteration": flow_seconds[0] / len(times),
+        }
     full, stand_in = results["full"]["median_s"], results["stand-in"]["median_s"]
     record = {
         "benchmark": "paper001_algorithm1_iteration",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "preset": args.preset, "batch": args.batch, "threads": args.threads,
-        "video_shape": list(data.video_shape), "torch": torch.__version__,
+        "preset": args.preset,
+        "batch": args.batch,
+        "threads": args.threads,
+        "video_shape": list(data.video_shape),
+        "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(),
-        "iteration_s": full, "iteration_stand_in_s": stand_in,
+        "iteration_s": full,
+        "iteration_stand_in_s": stand_in,
         "flow_forward_share": results["full"]["flow_forward_s_per_iteration"] / full,
         "flow_share_by_substitution": 1 - stand_in / full,
         "runs": results,
