@@ -44,14 +44,15 @@ class StandIn(torch.nn.Module):
         return flow.unflatten(0, (video.shape[0], video.shape[1] - 1)).transpose(1, 2)
 
 
-def time_iterations(model, optimizers, train, batches, warmup: int) -> list[float]:
-    times = []
+def time_iterations(model, optimizers, train, batches) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds of this process) of each iteration."""
+    times, cpu = [], []
     for i, batch in enumerate(batches):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         model.train_step(batch, i, optimizers, train)
-        if i >= warmup:
-            times.append(time.perf_counter() - began)
-    return times
+        times.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
+    return times, cpu
 
 
 def main(argv=None):
@@ -62,6 +63,7 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--note", default="", help="conditions of the run (e.g. other jobs on the machine)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     spec = make_spec("avlae", "sprites", args.preset, {"train": {"batch_size": args.batch}})
@@ -86,11 +88,12 @@ def main(argv=None):
                 return out
 
             model.flow.forward = timed
-        times = time_iterations(model, optimizers, spec.train, batches[: args.warmup], 0)  # warm-up
+        time_iterations(model, optimizers, spec.train, batches[: args.warmup])  # warm-up
         flow_seconds[0] = 0.0
-        times = time_iterations(model, optimizers, spec.train, batches[args.warmup :], 0)
+        times, cpu = time_iterations(model, optimizers, spec.train, batches[args.warmup :])
         results[variant] = {
             "median_s": statistics.median(times),
+            "median_cpu_s": statistics.median(cpu),
             "all_s": times,
             "flow_forward_s_per_iteration": flow_seconds[0] / len(times),
         }
@@ -98,6 +101,7 @@ def main(argv=None):
     record = {
         "benchmark": "paper001_algorithm1_iteration",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "note": args.note,
         "preset": args.preset,
         "batch": args.batch,
         "threads": args.threads,
@@ -106,6 +110,10 @@ def main(argv=None):
         "cpu": platform.processor() or platform.machine(),
         "iteration_s": full,
         "iteration_stand_in_s": stand_in,
+        "iteration_cpu_s": results["full"]["median_cpu_s"],
+        "iteration_stand_in_cpu_s": results["stand-in"]["median_cpu_s"],
+        "flow_share_by_substitution_cpu": 1
+        - results["stand-in"]["median_cpu_s"] / results["full"]["median_cpu_s"],
         "flow_forward_share": results["full"]["flow_forward_s_per_iteration"] / full,
         "flow_share_by_substitution": 1 - stand_in / full,
         "runs": results,

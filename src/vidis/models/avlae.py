@@ -271,7 +271,7 @@ SMOKE = {
 }
 SMALL_MODEL = {"latent_dim": 64, "generator_width": 16, "encoder_width": 16, "max_channels": 128,
                "generator_max_channels": 128,
-               "motion_channels": 32, "discriminator_hidden": 128, "flow_iterations": 20}
+               "motion_channels": 32, "discriminator_hidden": 128, "flow_iterations": 10}
 SMALL = {
     "model": SMALL_MODEL,
     "data": {"image_size": 32, "num_frames": 8},
