@@ -272,4 +272,6 @@ def test_reproduce_smoke_writes_tables_and_reuses_runs(tmp_path, monkeypatch, ca
     assert "not yet measured" not in (tmp_path / "rep" / "table3.md").read_text()
     capsys.readouterr()
     assert main(args) == 0
-    assert "training" not in capsys.readouterr().out.replace("trained", "")
+    out = capsys.readouterr().out
+    assert out.count("reusing ") == 6 and "resuming" not in out  # the main run and five ablations
+    assert "training avlae" not in out and "training ablation" not in out
