@@ -1,6 +1,7 @@
 """Models: the protocol (`base.VideoModel`) and one file per paper model and baseline."""
 
 from . import (  # noqa: F401  (registers the models)
+    avlae,
     drsvg,
     dvae,
     factored_vae,
