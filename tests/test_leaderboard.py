@@ -192,3 +192,18 @@ def test_report_renders_in_headless_chromium(board, tmp_path):
     assert probe["rows"] == [3]  # one row per pair that fits (done or failed), one table
     assert probe["images"] == 2 and probe["broken"] == 0  # a swap figure per model that trained
     assert probe["order"] == ["tiny_lb", "tiny_lb_nan", "tiny_lb_staged"]  # a click sorted by name
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--models", "nope", "--data", "moving_mnist"], "unknown model 'nope'"),
+        (["--models", "frame_vae", "--data", "nope"], "unknown dataset 'nope'"),
+    ],
+)
+def test_unknown_names_are_one_error_line(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["leaderboard", "--preset", "smoke", "--out", str(out), "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("vidis: error:") == 1 and message in err
+    assert not out.exists()  # refused before any work
