@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from tiny_models import TinyAutoencoder, TinyStaged, registered
 
 from vidis.cli import main
@@ -86,6 +87,8 @@ def test_cli_one_row_per_fitting_pair_and_a_reason_for_the_rest(board):
     assert "tiny_lb_colour: does not fit: ConfigError: tiny_colour needs 3 channels" in text
     assert "16 clips (4 steps x batch 4" in text and "its own accuracy on" in text
     pairs = json.loads((out / "leaderboard.json").read_text())["pairs"]
+    with Image.open(out / "moving_mnist" / "figures" / "swaps.gif") as gif:  # A, B, truth, 2 models
+        assert gif.height == 2 * (5 * (64 + 2) + 2)  # 5 rows of 64-pixel clips, 2-pixel borders, x2
     staged = next(p for p in pairs if p["row"] == "tiny_lb_staged")
     assert staged["stage_clips"] == {"pretrain": 12, "decoder": 4}  # 3 steps x 4, then 2 x 2
 
@@ -190,7 +193,7 @@ def test_report_renders_in_headless_chromium(board, tmp_path):
     assert found, result.stderr[-2000:]
     probe = json.loads(found.group(1).replace("&quot;", '"'))
     assert probe["rows"] == [3]  # one row per pair that fits (done or failed), one table
-    assert probe["images"] == 2 and probe["broken"] == 0  # a swap figure per model that trained
+    assert probe["images"] == 1 and probe["broken"] == 0  # the dataset's swaps of every trained model
     assert probe["order"] == ["tiny_lb", "tiny_lb_nan", "tiny_lb_staged"]  # a click sorted by name
 
 

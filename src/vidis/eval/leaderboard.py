@@ -79,8 +79,10 @@ COLUMNS = [
     ("generation.is", "IS", "max"),
     ("generation.h_y_given_x", "H(y|x)", "min"),
     ("generation.h_y", "H(y)", "max"),
-    ("prediction.best_ssim", "pred. best SSIM", "max"),
-    ("prediction.mean_ssim", "pred. mean SSIM", "max"),
+    ("prediction.best_ssim_train_horizon", "pred. best SSIM", "max"),
+    ("prediction.mean_ssim_train_horizon", "pred. mean SSIM", "max"),
+    ("prediction.best_ssim_beyond", "pred. best SSIM beyond", "max"),
+    ("prediction.mean_ssim_beyond", "pred. mean SSIM beyond", "max"),
 ]
 
 
@@ -276,12 +278,13 @@ def run_leaderboard(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = {"steps": steps, "batch_size": batch_size, "clips": steps * batch_size, "seed": seed}
-    meta = {"preset": preset, "budget": budget, "num_clips": num_clips, "device": device, "judges": {}}
+    meta = {"preset": preset, "budget": budget, "num_clips": num_clips, "device": device}
+    meta |= {"judges": {}, "figures": {}}
 
     pairs: list[Pair] = []
     shapes = {}
     for data in datasets:
-        options = data_options(data, preset)
+        options = to_dict(update(get_dataset_class(data).Config(), data_options(data, preset), "data"))
         shapes[data] = (options, eval_dataset(data, "test", **options))
         for model in models:
             for row, row_preset in variants(model, preset, with_variants):
@@ -332,6 +335,7 @@ def run_leaderboard(
             )
             pair.results.update(training_time(run_dir, _stages(pair.spec), pair.spec))
             pair.status = "done"
+            meta["figures"][pair.data] = _comparison(out, pair.data, test, pairs)
         except KeyboardInterrupt:
             raise
         except Exception as err:  # noqa: BLE001
@@ -341,6 +345,23 @@ def run_leaderboard(
     bar.close()
     _write(out, pairs, meta, write_leaderboard)
     return pairs
+
+
+def _comparison(out: Path, data: str, test, pairs: list[Pair]) -> list[str]:
+    """Redraw OUT/<data>/figures/swaps.{gif,png}: every finished model's swaps of the same pairs."""
+    from .leaderboard_eval import SWAPS_FILE, comparison_figure  # noqa: PLC0415
+
+    swaps = {}
+    for pair in pairs:
+        path = out / data / pair.row / SWAPS_FILE
+        if pair.data == data and pair.status == "done" and path.exists():
+            swaps[pair.row] = torch.load(path, weights_only=True)
+    try:
+        paths = comparison_figure(test, swaps, out / data / "figures" / "swaps")
+    except Exception as err:  # noqa: BLE001  (a figure never sinks the leaderboard)
+        print(f"leaderboard: no comparison figure for {data}: {_message(err)}")
+        return []
+    return [Path(p).relative_to(out).as_posix() for p in paths]
 
 
 def _message(err: Exception) -> str:

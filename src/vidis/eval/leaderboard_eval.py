@@ -22,6 +22,7 @@ from ..metrics.stats import conditional_entropy, frechet_distance, inception_sco
 EVAL_FILE = "leaderboard_eval.json"
 BATCH_SIZE = 50
 SWAP_FIGURE_PAIRS = 4  # pairs (i, i + 1) shown for every model
+SWAPS_FILE = "leaderboard_swaps.pt"  # a run's swaps of those pairs, uint8 (N, T, C, H, W)
 
 
 def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dict, figures: Path) -> dict:
@@ -51,6 +52,8 @@ def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dic
     name = run_dir.name
     results = measure(model, test, judge, num_clips, device, context)
     results["figures"] = swap_figures(model, test, figures, name, device)
+    if "swap" in model.capabilities:
+        torch.save(figure_swaps(model, test, device), run_dir / SWAPS_FILE)
     cache.write_text(json.dumps({"key": key, "results": results}, indent=2, default=str) + "\n")
     return results
 
@@ -82,12 +85,29 @@ def measure(model, test, judge, num_clips: int, device: str, context: dict) -> d
     separations = [v for k, v in probes.items() if k.endswith("_separation") and v is not None]
     if separations:
         probes["mean_separation"] = float(np.mean(separations))
+    if isinstance(results.get("prediction"), dict):
+        results["prediction"].update(horizon_means(results["prediction"]))
     if judge is not None and "swap" in model.capabilities:
         results["swaps"] = _guard(judged_swaps, model, test, judge, n, device)
     results["dscore"] = _guard(dscore, model, test, n, device, context)
     if judge is not None and "generate" in model.capabilities:
         results["generation"] = _guard(generation, model, test, judge, n, device)
     return results
+
+
+def horizon_means(prediction: dict) -> dict:
+    """{best,mean}_ssim over the frames of the training horizon ("_train_horizon") and over the
+    frames past it ("_beyond", where the protocol predicted further), from the per-frame curves."""
+    curves, cut = prediction.get("per_frame", {}), prediction.get("train_horizon")
+    out = {}
+    for name in ("best_ssim", "mean_ssim"):
+        values = curves.get(name)
+        if not values or not cut:
+            continue
+        out[f"{name}_train_horizon"] = float(np.mean(values[:cut]))
+        if len(values) > cut:
+            out[f"{name}_beyond"] = float(np.mean(values[cut:]))
+    return out
 
 
 @torch.no_grad()
@@ -214,3 +234,50 @@ def swap_figures(model, test, folder: Path, name: str, device: str) -> list[str]
         print(f"leaderboard: no swap figure for {name}: {type(err).__name__}: {err}")
         return []
     return [str(Path(folder.parent.name) / "figures" / Path(p).name) for p in paths]
+
+
+def figure_pairs(test) -> tuple[list[int], list[int]]:
+    """The pairs every model's swaps are shown for: (i, i + 1), i < SWAP_FIGURE_PAIRS."""
+    count = max(0, min(SWAP_FIGURE_PAIRS, len(test) - 1))
+    return list(range(count)), list(range(1, count + 1))
+
+
+@torch.no_grad()
+def figure_swaps(model, test, device: str) -> torch.Tensor:
+    """The model's swaps of `figure_pairs`, uint8 (N, T, C, H, W)."""
+    index_a, index_b = figure_pairs(test)
+    video_a = test.batch(index_a)["video"].to(device)
+    video_b = test.batch(index_b)["video"].to(device)
+    swapped = model.swap(video_a, video_b).float().clamp(0, 1).cpu()
+    return (swapped * 255).round().to(torch.uint8)
+
+
+def comparison_figure(test, swaps: dict, out: Path) -> list[Path]:
+    """One figure for a dataset: rows A (content source), B (motion source), the true swap
+    (identity ordering) where the dataset renders it, then each model's swap of the same pairs
+    (`swaps`: {row name: uint8 (N, T, C, H, W)}); one column per pair. out.gif and out.png
+    (STILL_FRAMES frames of each clip side by side)."""
+    from ..viz import save_gif, save_png, video_grid  # noqa: PLC0415
+    from ..viz.video import _add_row_labels  # noqa: PLC0415
+    from .figures import STILL_FRAMES  # noqa: PLC0415
+
+    index_a, index_b = figure_pairs(test)
+    rows = [test.batch(index_a)["video"], test.batch(index_b)["video"]]
+    names = ["A (content)", "B (motion)"]
+    if getattr(test, "can_render_swaps", False):
+        from .gt_swaps import true_swaps  # noqa: PLC0415
+
+        rows.append(true_swaps(test, index_a, index_b))
+        names.append("true swap")
+    for name, video in swaps.items():
+        rows.append(video.float() / 255)
+        names.append(name)
+    height, pad = rows[0].shape[-2], 2
+    grid = video_grid(rows, pad=pad)  # (T, H', W', 3)
+    frames = np.stack([_add_row_labels(frame, names, height, pad, 0.5) for frame in grid])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    T = frames.shape[0]
+    keep = torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long().tolist()
+    still = np.concatenate(list(frames[keep]), axis=1)  # the kept frames side by side
+    return [save_gif(frames, out.with_suffix(".gif"), scale=2), save_png(still, out.with_suffix(".png"))]

@@ -9,8 +9,6 @@ from urllib.parse import quote
 
 from .report import Section, write_report
 
-FIGURE_WIDTH = 360  # pixels of each model's swap figure: several fit side by side
-
 # Click a column heading to sort by it (again: the other way); numbers sort as numbers, "–" last.
 SORT_SCRIPT = """<script>
 document.querySelectorAll('table.sortable th').forEach(function (th, col) {
@@ -82,14 +80,16 @@ def write_leaderboard(out: Path, rows: list[dict], meta: dict) -> Path:
                 html="<div style='overflow-x:auto'>" + table_html(shown, COLUMNS, best) + "</div>" + notes,
             )
         )
-        figures = [_figure(src, r["model"]) for r in shown for src in _gifs(r)]
+        figures = [src for src in meta.get("figures", {}).get(data, []) if src.endswith(".gif")]
         if figures:
             sections.append(
                 Section(
                     f"{data}: the same swap pairs for every model",
-                    text="Rows: A (content source), B (motion source), the true swap where the dataset "
-                    "renders it, the model's swap; one column per pair (clip i with clip i + 1).",
-                    html="<div class='images'>" + "".join(figures) + "</div>",
+                    text="Columns: pairs (clip i's content with clip i + 1's motion). Rows: A (content "
+                    "source), B (motion source), the true swap where the dataset renders it (identity "
+                    "ordering), then each model's swap. Per model, the same pairs beside the true swap "
+                    f"in the ordering closest to its swap: {data}/figures/<model>-swaps.gif.",
+                    html="<div class='images'>" + "".join(_figure(src, data) for src in figures) + "</div>",
                 )
             )
     if sections:
@@ -97,14 +97,9 @@ def write_leaderboard(out: Path, rows: list[dict], meta: dict) -> Path:
     return write_report(out / "report.html", f"vidis leaderboard ({meta['preset']})", sections)
 
 
-def _gifs(row: dict) -> list[str]:
-    """The animated swap figure of a row (its PNG still stays beside it on disk)."""
-    return [p for p in (row.get("figures") or "").split() if p.endswith(".gif")]
-
-
-def _figure(src: str, model: str) -> str:
+def _figure(src: str, what: str) -> str:
     url = html.escape(quote(Path(src).as_posix()), quote=True)
     return (
-        f"<figure><img src='{url}' alt='{html.escape(model, quote=True)} swaps' width='{FIGURE_WIDTH}'>"
-        f"<figcaption>{html.escape(model)}</figcaption></figure>"
+        f"<figure><img src='{url}' alt='{html.escape(what, quote=True)} swaps'>"
+        f"<figcaption>{html.escape(src)}</figcaption></figure>"
     )
