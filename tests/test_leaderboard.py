@@ -45,8 +45,15 @@ class TinyColour(TinyAutoencoder):
         super().__init__(config, video_shape)
 
 
+class TinyBroken(TinyAutoencoder):
+    """Breaks while being built (not a vidis error): a failed pair, not a crashed leaderboard."""
+
+    def __init__(self, config, video_shape):
+        raise RuntimeError("a bug in this model")
+
+
 MODELS = {"tiny_lb": TinyAutoencoder, "tiny_lb_staged": TinyStaged, "tiny_lb_nan": TinyNaN,
-          "tiny_lb_colour": TinyColour}
+          "tiny_lb_colour": TinyColour, "tiny_lb_broken": TinyBroken}
 COMMAND = ["leaderboard", "--preset", "smoke", "--data", "moving_mnist", "--models", ",".join(MODELS),
            "--judge-steps", "2", "--num-clips", "8", "--device", "cpu", "--no-progress"]
 
@@ -82,7 +89,7 @@ def test_cli_one_row_per_fitting_pair_and_a_reason_for_the_rest(board):
         assert 0 <= float(rows[name]["swaps.content_accuracy"]) <= 1
     table = parse_markdown_table((out / "leaderboard.md").read_text())
     assert table[0][:2] == ["model", "status"]
-    assert sorted(r[0] for r in table[1:]) == ["tiny_lb", "tiny_lb_nan", "tiny_lb_staged"]
+    assert sorted(r[0] for r in table[1:]) == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]
     text = (out / "leaderboard.md").read_text()
     assert "tiny_lb_colour: does not fit: ConfigError: tiny_colour needs 3 channels" in text
     assert "16 clips (4 steps x batch 4" in text and "its own accuracy on" in text
@@ -98,6 +105,8 @@ def test_a_failing_pair_is_reported_and_the_others_go_on(board):
     rows = _rows(out)
     assert rows["tiny_lb_nan"]["status"] == "failed"
     assert "TrainingDiverged" in rows["tiny_lb_nan"]["reason"]
+    assert rows["tiny_lb_broken"]["status"] == "failed"
+    assert rows["tiny_lb_broken"]["reason"] == "building the model: RuntimeError: a bug in this model"
     assert rows["tiny_lb_staged"]["status"] == "done"  # trained after the failing one
     assert "tiny_lb_nan: failed: TrainingDiverged" in (out / "leaderboard.md").read_text()
 
@@ -192,9 +201,9 @@ def test_report_renders_in_headless_chromium(board, tmp_path):
     found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout)
     assert found, result.stderr[-2000:]
     probe = json.loads(found.group(1).replace("&quot;", '"'))
-    assert probe["rows"] == [3]  # one row per pair that fits (done or failed), one table
+    assert probe["rows"] == [4]  # one row per pair that fits (done or failed), one table
     assert probe["images"] == 1 and probe["broken"] == 0  # the dataset's swaps of every trained model
-    assert probe["order"] == ["tiny_lb", "tiny_lb_nan", "tiny_lb_staged"]  # a click sorted by name
+    assert probe["order"] == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]  # sorted
 
 
 @pytest.mark.parametrize(

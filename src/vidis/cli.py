@@ -586,7 +586,7 @@ def cmd_leaderboard(args) -> int:
         models=split(args.models),
         num_clips=args.num_clips,
         reuse=args.reuse,
-        device=_device(args.device),
+        device=_device(args.device) and args.device,  # checked here; "auto" stays in the run specs
         progress=not args.no_progress,
         judge_steps=args.judge_steps,
         with_variants=args.variants,

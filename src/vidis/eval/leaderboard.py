@@ -200,6 +200,8 @@ def plan_pair(pair: Pair, options: dict, video_shape, steps: int, batch_size: in
         pair.results["train_clips"] = sum(pair.stage_clips.values())
     except VidisError as err:
         pair.status, pair.reason = "does not fit", f"{type(err).__name__}: {err}"
+    except Exception as err:  # noqa: BLE001  (a model that breaks on these clips: failed, the rest go on)
+        pair.status, pair.reason = "failed", f"building the model: {_message(err)}"
 
 
 # -- training time from log.csv ---------------------------------------------------------------------
@@ -274,7 +276,7 @@ def run_leaderboard(
     default_steps, default_batch = BUDGETS[preset]
     steps, batch_size = steps or default_steps, batch_size or default_batch
     num_clips = num_clips or NUM_CLIPS[preset]
-    device = str(pick_device(device))
+    train_device, device = device, str(pick_device(device))  # the runs keep "auto" unless told
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = {"steps": steps, "batch_size": batch_size, "clips": steps * batch_size, "seed": seed}
@@ -295,10 +297,11 @@ def run_leaderboard(
                     pair.status, pair.reason = "does not fit", str(err)
                 else:
                     test = shapes[data][1]
-                    plan_pair(pair, options, test.video_shape, steps, batch_size, seed, device)
+                    plan_pair(pair, options, test.video_shape, steps, batch_size, seed, train_device)
                 pairs.append(pair)
 
     fitting = [p for p in pairs if p.status == "fits"]
+    _write(out, pairs, meta, write_leaderboard)  # every pair listed ("not yet run") before training
     bar = tqdm(total=len(fitting), desc="leaderboard pairs", position=0, disable=not progress)
     judges = {}
     for pair in fitting:
