@@ -580,6 +580,33 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_leaderboard(args) -> int:
+    from .eval.leaderboard import run_leaderboard  # noqa: PLC0415
+
+    split = lambda text: [n.strip() for n in text.split(",") if n.strip()] if text else None  # noqa: E731
+    pairs = run_leaderboard(
+        preset=args.preset,
+        out=args.out,
+        datasets=split(args.data),
+        models=split(args.models),
+        num_clips=args.num_clips,
+        reuse=args.reuse,
+        device=_device(args.device) and args.device,  # checked here; "auto" stays in the run specs
+        progress=not args.no_progress,
+        judge_steps=args.judge_steps,
+        with_variants=args.variants,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    out = Path(args.out)
+    print((out / "leaderboard.md").read_text())
+    counts = {s: sum(p.status == s for p in pairs) for s in ("done", "failed", "does not fit")}
+    print(f"{counts['done']} pairs scored, {counts['failed']} failed, {counts['does not fit']} do not fit; "
+          f"wrote in {out}: leaderboard.md, leaderboard.csv, leaderboard.json, report.html")
+    return 0
+
+
 def cmd_report(args) -> int:
     from .eval.run_report import write_run_report  # noqa: PLC0415
     from .train.spec import check_run_dir  # noqa: PLC0415
@@ -811,6 +838,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser(
+        "leaderboard", help="every model on every dataset it fits: same budget, same protocols, one page"
+    )
+    p.add_argument("--preset", default="small", choices=("smoke", "small", "paper"), help="scale")
+    p.add_argument("--out", required=True, help="folder of runs, tables, report.html (rerun: resume)")
+    p.add_argument("--data", metavar="A,B", help="datasets (default: every one that needs no files on disk)")
+    p.add_argument("--models", metavar="A,B", help="models (default: every registered one)")
+    p.add_argument("--num-clips", type=_at_least(1), help="test clips scored per pair (default per preset)")
+    p.add_argument("--reuse", action="store_true", help="reuse runs in --out whose settings differ")
+    p.add_argument("--variants", metavar="all|A,B", help="also declared PRESET-SUFFIX presets")
+    p.add_argument("--steps", type=_at_least(1), help="budget: steps (default per preset)")
+    p.add_argument("--batch-size", type=_at_least(1), help="budget: batch size (default per preset)")
+    p.add_argument("--seed", type=int, default=0, help="training seed of every pair")
+    p.add_argument("--judge-steps", type=_at_least(1), help="judge training steps (default: the judge's)")
+    _add_device(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("report", help="(re)write RUN/report.html from what the run folder holds")
     p.add_argument("run", help="run folder")

@@ -1,0 +1,547 @@
+"""The leaderboard: every registered model on every dataset it fits, trained with the same budget
+and scored by the same protocols on the same test clips (`vidis leaderboard`, docs/leaderboard.md).
+
+For each (model, dataset) pair, in order:
+
+1. Fit. The model's preset (`--preset`, or a declared variant `{preset}-{suffix}` with
+   `--variants`) is built for the dataset's video shape with the leaderboard's data options
+   (the same for every model: the dataset's defaults and `DATA_OPTIONS[preset]`, never a model
+   preset's data keys). Any VidisError (ConfigError, CapabilityError, ...) is the reason the
+   pair does not fit; so is a prediction model whose context is not shorter than the clips.
+2. Train, with the same budget: `BUDGETS[preset]` clips through training steps (steps x batch
+   size, summed over a model's declared stages, each at its own batch size; `train_clips`), the
+   same seed and the model's own learning rate and settings, into the run folder
+   `OUT/<data>/<row>` (`papers.runs.train_spec`: reused when finished, resumed when not, refused
+   when its settings differ unless `reuse`). A staged model whose earlier stages declare more
+   steps than the budget allows sees its stages cut (the trainer's rule); the json says the
+   clips of each stage.
+3. Evaluate on the first `num_clips` clips of the dataset's fixed test split: every protocol of
+   `eval.protocols` that applies (judged ones with the dataset's judge; the quick judge at
+   `smoke`), judged swaps of clip i's content with clip i+1's motion for any dataset (content
+   kept, motion followed, each leaked), paper 002's D-score (eq. 19, `eval.dscore`) of the
+   model's declared content/motion split and, where the latent has at most 8 features per frame,
+   the best split, generation scores (judge-FD, IS, H(y|x), H(y) of the static factors) for
+   models that can generate, the parameter count, and training clips/s and wall time from
+   log.csv. Each measurement that fails is an error cell; the others stand.
+
+A pair that fails to train (NaN, exception) is a "failed" row with its message; the rest go
+on. Results are written after every pair (`OUT/leaderboard.{md,csv,json}`, `OUT/report.html`),
+so an interrupted leaderboard shows what it has and continues when run again.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..config import to_dict, update
+from ..errors import ConfigError, VidisError
+from ..registry import DATASETS, MODELS, _load_all, get_dataset_class, get_model_class
+from ..train.spec import RunSpec, build_model, make_spec
+
+__all__ = ["BUDGETS", "COLUMNS", "Pair", "run_leaderboard", "training_clips"]
+
+# clips through training per pair: steps x batch size (train.steps is solved per model so that its
+# stages' clips add up to at least steps x batch_size; see `budget_steps`)
+BUDGETS = {"smoke": (4, 4), "small": (2000, 16), "paper": (10000, 32)}
+# data options of every pair, on top of the dataset's defaults (keys a dataset lacks are skipped)
+DATA_OPTIONS = {"smoke": {"num_frames": 6, "num_val": 16, "num_test": 16}, "small": {}, "paper": {}}
+NUM_CLIPS = {"smoke": 16, "small": 500, "paper": 1000}  # test clips scored per pair
+PREDICTION_SAMPLES = {"smoke": 3, "small": 20, "paper": 100}  # samples per clip for best-of-N
+EVAL_VERSION = 1  # bump when the evaluation changes: cached evaluations are then redone
+DSCORE_MAX_FEATURES = 8  # the best split over all divisions only up to this many features
+
+# (key of a flattened row, column label, which value is best: "min", "max" or None)
+COLUMNS = [
+    ("params", "params", None),
+    ("train_clips", "train clips", None),
+    ("clips_per_s", "clips/s", None),
+    ("train_minutes", "train min", None),
+    ("test.mse", "recon MSE", "min"),
+    ("test.ssim", "recon SSIM", "max"),
+    ("gt_swaps.swap_mse", "true-swap MSE", "min"),
+    ("gt_swaps.swap_ssim", "true-swap SSIM", "max"),
+    ("swaps.content_accuracy", "content kept", "max"),
+    ("swaps.motion_accuracy", "motion followed", "max"),
+    ("swaps.content_from_motion_source", "content leaked", "min"),
+    ("swaps.motion_from_content_source", "motion leaked", "min"),
+    ("probes.mean_separation", "probe separation", "max"),
+    ("dscore.declared", "D-score", "max"),
+    ("dscore.best_split", "D-score best split", "max"),
+    ("generation.judge_fd", "judge-FD", "min"),
+    ("generation.is", "IS", "max"),
+    ("generation.h_y_given_x", "H(y|x)", "min"),
+    ("generation.h_y", "H(y)", "max"),
+    ("prediction.best_ssim_train_horizon", "pred. best SSIM", "max"),
+    ("prediction.mean_ssim_train_horizon", "pred. mean SSIM", "max"),
+    ("prediction.best_ssim_beyond", "pred. best SSIM beyond", "max"),
+    ("prediction.mean_ssim_beyond", "pred. mean SSIM beyond", "max"),
+]
+
+
+STATUS_TEXT = {"fits": "not yet run", "done": "done", "failed": "failed"}  # the rows of a table
+
+
+@dataclasses.dataclass
+class Pair:
+    """One row: `row` is the model's name, or `model-suffix` for a declared variant."""
+
+    data: str
+    model: str
+    row: str
+    preset: str
+    status: str = "pending"  # "fits", "does not fit", "failed", "done"
+    reason: str = ""
+    spec: RunSpec | None = None
+    stage_clips: dict = dataclasses.field(default_factory=dict)
+    results: dict = dataclasses.field(default_factory=dict)
+
+
+# -- datasets, models, budget -----------------------------------------------------------------------
+
+
+def default_datasets() -> list[str]:
+    """Registered datasets whose test split builds with its default options (procedural ones:
+    a dataset that needs files on disk raises and is left out)."""
+    from ..data import eval_dataset  # noqa: PLC0415
+
+    _load_all()
+    names = []
+    for name in sorted(DATASETS):
+        try:
+            eval_dataset(name, "test", num_test=1) if _has_field(name, "num_test") else eval_dataset(name)
+        except (VidisError, OSError):
+            continue
+        names.append(name)
+    return names
+
+
+def _has_field(data: str, key: str) -> bool:
+    return key in {f.name for f in dataclasses.fields(get_dataset_class(data).Config)}
+
+
+def data_options(data: str, preset: str) -> dict:
+    """The leaderboard's data options for `data` at `preset`: DATA_OPTIONS keys the dataset has."""
+    return {k: v for k, v in DATA_OPTIONS.get(preset, {}).items() if _has_field(data, k)}
+
+
+def training_clips(stages, steps: int, batch_size: int) -> dict[str, int]:
+    """{stage name: clips} of a run of `steps` steps ("" without stages), by the trainer's rule
+    (`Trainer.stage_bounds`): a stage ends after its steps or at `steps`; the last runs to `steps`."""
+    if not stages:
+        return {"": steps * batch_size}
+    out, start = {}, 0
+    for i, stage in enumerate(stages):
+        end = steps if i == len(stages) - 1 else min(steps, start + stage.steps)
+        out[stage.name] = max(0, end - start) * (stage.batch_size or batch_size)
+        start = end
+    return out
+
+
+def budget_steps(stages, budget: int, batch_size: int) -> int:
+    """The fewest steps whose clips (summed over `stages`) reach `budget`."""
+    low, high = 1, max(1, budget)
+    while low < high:
+        mid = (low + high) // 2
+        if sum(training_clips(stages, mid, batch_size).values()) >= budget:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def variants(model: str, preset: str, wanted: str | None) -> list[tuple[str, str]]:
+    """[(row name, preset)]: the model at `preset`, then its declared `{preset}-{suffix}` presets
+    named in `wanted` ("all" or suffixes separated by commas; None: none)."""
+    rows = [(model, preset)]
+    if not wanted:
+        return rows
+    chosen = None if wanted == "all" else {s.strip() for s in wanted.split(",")}
+    for name in get_model_class(model).presets:
+        suffix = name[len(preset) + 1 :] if name.startswith(f"{preset}-") else ""
+        if suffix and (chosen is None or suffix in chosen):
+            rows.append((f"{model}-{suffix}", name))
+    return rows
+
+
+def plan_pair(pair: Pair, options: dict, video_shape, steps: int, batch_size: int, seed: int, device: str):
+    """Fill `pair.spec` (the budgeted run) or mark it "does not fit" with the reason."""
+    from .protocols import _context_frames  # noqa: PLC0415
+
+    try:
+        spec = make_spec(pair.model, pair.data, pair.preset)
+        spec.data_config = update(get_dataset_class(pair.data).Config(), options, "data")
+        spec.train = dataclasses.replace(spec.train, batch_size=batch_size, seed=seed, device=device)
+        torch.manual_seed(seed)
+        model = build_model(spec, video_shape)
+        context = _context_frames(model) if "predict" in model.capabilities else None
+        if context is not None and context >= video_shape[0]:
+            raise ConfigError(f"predicts from {context} context frames; the clips have {video_shape[0]}")
+        stages = model.stages(spec.train)
+        budget = steps * batch_size
+        total = budget_steps(stages, budget, batch_size)
+        spec.train = dataclasses.replace(
+            spec.train,
+            steps=total,
+            eval_every=min(spec.train.eval_every, total),
+            log_every=min(spec.train.log_every, total),
+        )
+        spec.train.validate()
+        pair.stage_clips = training_clips(stages, total, batch_size)
+        pair.spec, pair.status = spec, "fits"
+        pair.results["params"] = model.num_parameters()
+        pair.results["train_clips"] = sum(pair.stage_clips.values())
+    except VidisError as err:
+        pair.status, pair.reason = "does not fit", f"{type(err).__name__}: {err}"
+    except Exception as err:  # noqa: BLE001  (a model that breaks on these clips: failed, the rest go on)
+        pair.status, pair.reason = "failed", f"building the model: {_message(err)}"
+
+
+# -- training time from log.csv ---------------------------------------------------------------------
+
+
+def training_time(run_dir: Path, stages, spec: RunSpec) -> dict:
+    """Seconds of training (validation excluded) and clips/s from the `clips_per_s` train rows
+    of log.csv: each logged interval's clips divided by its clips/s, summed."""
+    path = Path(run_dir) / "log.csv"
+    if not path.exists():
+        return {}
+    rates = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["split"] == "train" and row["metric"] == "clips_per_s":
+                rates[int(row["step"])] = float(row["value"])
+    batch = spec.train.batch_size
+    seconds, clips, previous = 0.0, 0, 0
+    for step in sorted(rates):
+        done = sum(training_clips(stages, step, batch).values())
+        interval = done - sum(training_clips(stages, previous, batch).values())
+        if rates[step] > 0:
+            seconds += interval / rates[step]
+            clips += interval
+        previous = step
+    if not seconds:
+        return {}
+    return {"train_minutes": seconds / 60, "clips_per_s": clips / seconds}
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+
+def judge_settings(preset: str, judge_steps: int | None) -> dict:
+    """The judge: `judge_steps` steps when asked, the quick judge at `smoke`, else the default."""
+    if judge_steps is not None:
+        return {"steps": judge_steps}
+    return {"quick": True} if preset == "smoke" else {}
+
+
+def run_leaderboard(
+    preset: str = "small",
+    out="runs/leaderboard",
+    datasets: list[str] | None = None,
+    models: list[str] | None = None,
+    num_clips: int | None = None,
+    reuse: bool = False,
+    device: str = "auto",
+    progress: bool = True,
+    judge_steps: int | None = None,
+    with_variants: str | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+) -> list[Pair]:
+    """Fit, train, evaluate and tabulate every pair (module doc); returns the pairs."""
+    from ..data import eval_dataset  # noqa: PLC0415
+    from ..train.trainer import pick_device  # noqa: PLC0415
+    from ..viz.leaderboard_html import write_leaderboard  # noqa: PLC0415
+    from .judge import get_or_train_judge  # noqa: PLC0415
+    from .leaderboard_eval import evaluate_run  # noqa: PLC0415
+
+    if preset not in BUDGETS:
+        raise ConfigError(f"leaderboard presets: {', '.join(BUDGETS)}; got {preset!r}")
+    _load_all()
+    datasets = list(datasets or default_datasets())
+    models = list(models or sorted(MODELS))
+    for name in models:
+        get_model_class(name)  # unknown names: ConfigError listing the models
+    for name in datasets:
+        get_dataset_class(name)
+    default_steps, default_batch = BUDGETS[preset]
+    steps, batch_size = steps or default_steps, batch_size or default_batch
+    num_clips = num_clips or NUM_CLIPS[preset]
+    train_device, device = device, str(pick_device(device))  # the runs keep "auto" unless told
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    budget = {"steps": steps, "batch_size": batch_size, "clips": steps * batch_size, "seed": seed}
+    meta = {"preset": preset, "budget": budget, "num_clips": num_clips, "device": device}
+    meta |= {"judges": {}, "figures": {}}
+
+    pairs: list[Pair] = []
+    shapes = {}
+    for data in datasets:
+        options = to_dict(update(get_dataset_class(data).Config(), data_options(data, preset), "data"))
+        shapes[data] = (options, eval_dataset(data, "test", **options))
+        for model in models:
+            for row, row_preset in variants(model, preset, with_variants):
+                pair = Pair(data, model, row, row_preset)
+                try:
+                    get_model_class(model).preset(row_preset)
+                except ConfigError as err:
+                    pair.status, pair.reason = "does not fit", str(err)
+                else:
+                    test = shapes[data][1]
+                    plan_pair(pair, options, test.video_shape, steps, batch_size, seed, train_device)
+                pairs.append(pair)
+
+    fitting = [p for p in pairs if p.status == "fits"]
+    _write(out, pairs, meta, write_leaderboard)  # every pair listed ("not yet run") before training
+    bar = tqdm(total=len(fitting), desc="leaderboard pairs", position=0, disable=not progress)
+    judges = {}
+    for pair in fitting:
+        bar.set_postfix_str(f"{pair.row} on {pair.data}")
+        options, test = shapes[pair.data]
+        run_dir = out / pair.data / pair.row
+        try:
+            _train(pair, run_dir, progress, reuse)
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # noqa: BLE001  (a failing pair is reported; the rest go on)
+            pair.status, pair.reason = "failed", _message(err)
+            print(f"leaderboard: {pair.row} on {pair.data} failed: {pair.reason}")
+            _write(out, pairs, meta, write_leaderboard)
+            bar.update(1)
+            continue
+        if pair.data not in judges:
+            judges[pair.data] = _judge(
+                pair.data, options, device, progress, preset, judge_steps, get_or_train_judge
+            )
+            meta["judges"][pair.data] = _judge_meta(judges[pair.data])
+        context = {
+            "data_name": pair.data,
+            "data_options": options,
+            "progress": False,
+            "judge_steps": judge_steps,
+            "quick_judge": preset == "smoke" and judge_steps is None,
+            "num_samples": PREDICTION_SAMPLES[preset],
+            "seed": seed,
+        }
+        try:
+            pair.results.update(
+                evaluate_run(run_dir, test, judges[pair.data], num_clips, device, context, out / pair.data)
+            )
+            pair.results.update(training_time(run_dir, _stages(pair.spec), pair.spec))
+            pair.status = "done"
+            meta["figures"][pair.data] = _comparison(out, pair.data, test, pairs)
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # noqa: BLE001
+            pair.status, pair.reason = "failed", f"evaluation: {_message(err)}"
+        _write(out, pairs, meta, write_leaderboard)
+        bar.update(1)
+    bar.close()
+    _write(out, pairs, meta, write_leaderboard)
+    return pairs
+
+
+def _comparison(out: Path, data: str, test, pairs: list[Pair]) -> list[str]:
+    """Redraw OUT/<data>/figures/swaps.{gif,png}: every finished model's swaps of the same pairs."""
+    from .leaderboard_eval import SWAPS_FILE, comparison_figure  # noqa: PLC0415
+
+    swaps = {}
+    for pair in pairs:
+        path = out / data / pair.row / SWAPS_FILE
+        if pair.data == data and pair.status == "done" and path.exists():
+            swaps[pair.row] = torch.load(path, weights_only=True)
+    try:
+        paths = comparison_figure(test, swaps, out / data / "figures" / "swaps")
+    except Exception as err:  # noqa: BLE001  (a figure never sinks the leaderboard)
+        print(f"leaderboard: no comparison figure for {data}: {_message(err)}")
+        return []
+    return [Path(p).relative_to(out).as_posix() for p in paths]
+
+
+def _message(err: Exception) -> str:
+    return " ".join(f"{type(err).__name__}: {err}".split())
+
+
+def _stages(spec: RunSpec):
+    model = build_model(spec, _shape(spec))
+    return model.stages(spec.train)
+
+
+def _shape(spec: RunSpec):
+    from ..data import eval_dataset  # noqa: PLC0415
+
+    return eval_dataset(spec.data, "test", **to_dict(spec.data_config)).video_shape
+
+
+def _train(pair: Pair, run_dir: Path, progress: bool, reuse: bool):
+    from ..papers.runs import train_spec  # noqa: PLC0415
+
+    train_spec(pair.spec, run_dir, progress, reuse=reuse, label=pair.row)
+
+
+def _judge(data, options, device, progress, preset, judge_steps, get_or_train_judge):
+    try:
+        return get_or_train_judge(
+            data, options, device=device, progress=progress, **judge_settings(preset, judge_steps)
+        )
+    except VidisError as err:  # a dataset without factors has no judge: judged cells stay empty
+        print(f"leaderboard: no judge for {data}: {err}")
+        return None
+
+
+def _judge_meta(judge) -> dict:
+    if judge is None:
+        return {"file": None, "accuracy": {}}
+    report = getattr(judge, "report", {}) or {}
+    return {
+        "file": str(getattr(judge, "path", "") or ""),
+        "kind": report.get("kind"),
+        "steps": report.get("steps"),
+        "test_clips": report.get("num_test_clips"),
+        "accuracy": dict(report.get("factor_accuracy", {})),
+    }
+
+
+# -- outputs ----------------------------------------------------------------------------------------
+
+
+def flat_row(pair: Pair) -> dict:
+    """Status, reason and every scalar result, keys "section.metric"."""
+    row = {"data": pair.data, "model": pair.row, "status": pair.status, "reason": pair.reason}
+    for key, value in _flatten(pair.results).items():
+        if isinstance(value, (int, float, str)) or value is None:
+            row[key] = value
+    if pair.results.get("figures"):
+        row["figures"] = " ".join(pair.results["figures"])  # paths relative to the leaderboard folder
+    return row
+
+
+def _flatten(values: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}."))
+        elif not isinstance(value, list):
+            out[name] = value
+    return out
+
+
+def best_values(rows: list[dict]) -> dict[str, float]:
+    """{column key: best finite value among `rows`} for the columns with a direction."""
+    best = {}
+    for key, _, better in COLUMNS:
+        values = [r[key] for r in rows if _finite(r.get(key))]
+        if better and values:
+            best[key] = min(values) if better == "min" else max(values)
+    return best
+
+
+def measurement_errors(rows: list[dict]) -> list[str]:
+    """ "model: section not measured: message" for every measurement of `rows` that raised."""
+    return [
+        f"{r['model']}: {key.removesuffix('.error')} not measured: {value}"
+        for r in rows
+        for key, value in r.items()
+        if key.endswith(".error")
+    ]
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def format_cell(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 100):
+        return f"{int(value):,}"
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+def caption(data: str, meta: dict) -> str:
+    budget = meta["budget"]
+    judge = meta["judges"].get(data) or {}
+    accuracy = ", ".join(f"{k} {v:.3f}" for k, v in judge.get("accuracy", {}).items())
+    judge_text = (
+        f"judge: {Path(judge['file']).name} ({judge.get('kind')}, {judge.get('steps')} steps); its own "
+        f"accuracy on {judge.get('test_clips')} real test clips: {accuracy}"
+        if judge.get("file")
+        else "judge: none (no pair evaluated yet, or the dataset has no factors)"
+    )
+    return (
+        f"{data}, preset {meta['preset']}: every model trained on {budget['clips']:,} clips "
+        f"({budget['steps']:,} steps x batch {budget['batch_size']}, clips summed over a model's stages; "
+        f"seed {budget['seed']}), scored on the same {meta['num_clips']:,} test clips. {judge_text}. "
+        "Bold: the best value of each column. –: not measured (does not apply, not yet run, or failed). "
+        "judge-FD compares only within one table (same judge, same number of clips)."
+    )
+
+
+def _write(out: Path, pairs: list[Pair], meta: dict, write_html):
+    rows = [flat_row(p) for p in pairs]
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    with open(out / "leaderboard.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    everything = {
+        **meta,
+        "pairs": [
+            {
+                "data": p.data,
+                "model": p.model,
+                "row": p.row,
+                "preset": p.preset,
+                "status": p.status,
+                "reason": p.reason,
+                "stage_clips": p.stage_clips,
+                "results": p.results,
+            }
+            for p in pairs
+        ],
+    }
+    (out / "leaderboard.json").write_text(json.dumps(everything, indent=2, default=_json) + "\n")
+    (out / "leaderboard.md").write_text(markdown(rows, meta))
+    write_html(out, rows, meta)
+
+
+def _json(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return str(value)
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    from ..viz.tables import Table, to_markdown  # noqa: PLC0415
+
+    parts = [f"# vidis leaderboard ({meta['preset']})\n"]
+    for data in dict.fromkeys(r["data"] for r in rows):
+        these = [r for r in rows if r["data"] == data]
+        scored = [r for r in these if r["status"] in STATUS_TEXT]
+        best = best_values([r for r in scored if r["status"] == "done"])
+        table = Table(data, ["model", "status"] + [label for _, label, _ in COLUMNS])
+        for r in scored:
+            cells = [r["model"], STATUS_TEXT[r["status"]]]
+            for key, _, _ in COLUMNS:
+                text = format_cell(r.get(key))
+                cells.append(f"**{text}**" if key in best and r.get(key) == best[key] else text)
+            table.rows.append(cells)
+        table.notes += [caption(data, meta), ""]
+        for r in these:
+            if r["status"] in ("does not fit", "failed"):
+                table.notes.append(f"- {r['model']}: {r['status']}: {r['reason']}")
+        table.notes += [f"- {note}" for note in measurement_errors(these)]
+        parts.append(to_markdown(table, level=2))
+    return "\n".join(parts)

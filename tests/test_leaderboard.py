@@ -1,0 +1,221 @@
+"""`vidis leaderboard`: fit, same budget, failures reported, rerun reuses, report renders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from tiny_models import TinyAutoencoder, TinyStaged, registered
+
+from vidis.cli import main
+from vidis.errors import ConfigError
+from vidis.eval.leaderboard import (
+    COLUMNS,
+    budget_steps,
+    markdown,
+    training_clips,
+    training_time,
+    variants,
+)
+from vidis.types import ModelOutput, Stage
+from vidis.viz.tables import parse_markdown_table
+
+
+class TinyNaN(TinyAutoencoder):
+    """Trains to a NaN loss: the trainer stops it with TrainingDiverged."""
+
+    def loss(self, batch, step):
+        out = super().loss(batch, step)
+        return ModelOutput(out.loss * float("nan"), out.terms)
+
+
+class TinyColour(TinyAutoencoder):
+    """Refuses grey clips, as a model built for RGB data would."""
+
+    def __init__(self, config, video_shape):
+        if video_shape[1] != 3:
+            raise ConfigError(f"tiny_colour needs 3 channels, got {video_shape[1]}")
+        super().__init__(config, video_shape)
+
+
+class TinyBroken(TinyAutoencoder):
+    """Breaks while being built (not a vidis error): a failed pair, not a crashed leaderboard."""
+
+    def __init__(self, config, video_shape):
+        raise RuntimeError("a bug in this model")
+
+
+MODELS = {"tiny_lb": TinyAutoencoder, "tiny_lb_staged": TinyStaged, "tiny_lb_nan": TinyNaN,
+          "tiny_lb_colour": TinyColour, "tiny_lb_broken": TinyBroken}
+COMMAND = ["leaderboard", "--preset", "smoke", "--data", "moving_mnist", "--models", ",".join(MODELS),
+           "--judge-steps", "2", "--num-clips", "8", "--device", "cpu", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    """One smoke leaderboard through the CLI (and its rerun), shared by the tests below."""
+    out = tmp_path_factory.mktemp("leaderboard")
+    with pytest.MonkeyPatch.context() as patch, registered(**MODELS):
+        patch.setenv("VIDIS_CACHE", str(out.parent / "cache"))
+        assert main([*COMMAND, "--out", str(out)]) == 0
+        first = {p: p.stat().st_mtime_ns for p in out.glob("moving_mnist/*/checkpoints/last.pt")}
+        assert main([*COMMAND, "--out", str(out)]) == 0
+        second = {p: p.stat().st_mtime_ns for p in out.glob("moving_mnist/*/checkpoints/last.pt")}
+    return out, first, second
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    with open(out / "leaderboard.csv", newline="") as f:
+        return {row["model"]: row for row in csv.DictReader(f)}
+
+
+def test_cli_one_row_per_fitting_pair_and_a_reason_for_the_rest(board):
+    out, _, _ = board
+    rows = _rows(out)
+    assert set(rows) == set(MODELS)
+    assert rows["tiny_lb"]["status"] == rows["tiny_lb_staged"]["status"] == "done"
+    assert rows["tiny_lb_colour"]["status"] == "does not fit"
+    assert "needs 3 channels" in rows["tiny_lb_colour"]["reason"]
+    for name in ("tiny_lb", "tiny_lb_staged"):  # same clip budget: 4 steps x 4 clips at smoke
+        assert int(rows[name]["train_clips"]) == 16
+        assert float(rows[name]["test.mse"]) > 0
+        assert 0 <= float(rows[name]["swaps.content_accuracy"]) <= 1
+    table = parse_markdown_table((out / "leaderboard.md").read_text())
+    assert table[0][:2] == ["model", "status"]
+    assert sorted(r[0] for r in table[1:]) == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]
+    text = (out / "leaderboard.md").read_text()
+    assert "tiny_lb_colour: does not fit: ConfigError: tiny_colour needs 3 channels" in text
+    assert "16 clips (4 steps x batch 4" in text and "its own accuracy on" in text
+    pairs = json.loads((out / "leaderboard.json").read_text())["pairs"]
+    with Image.open(out / "moving_mnist" / "figures" / "swaps.gif") as gif:  # A, B, truth, 2 models
+        assert gif.height == 2 * (5 * (64 + 2) + 2)  # 5 rows of 64-pixel clips, 2-pixel borders, x2
+    staged = next(p for p in pairs if p["row"] == "tiny_lb_staged")
+    assert staged["stage_clips"] == {"pretrain": 12, "decoder": 4}  # 3 steps x 4, then 2 x 2
+
+
+def test_a_failing_pair_is_reported_and_the_others_go_on(board):
+    out, _, _ = board
+    rows = _rows(out)
+    assert rows["tiny_lb_nan"]["status"] == "failed"
+    assert "TrainingDiverged" in rows["tiny_lb_nan"]["reason"]
+    assert rows["tiny_lb_broken"]["status"] == "failed"
+    assert rows["tiny_lb_broken"]["reason"] == "building the model: RuntimeError: a bug in this model"
+    assert rows["tiny_lb_staged"]["status"] == "done"  # trained after the failing one
+    assert "tiny_lb_nan: failed: TrainingDiverged" in (out / "leaderboard.md").read_text()
+
+
+def test_rerun_reuses_finished_runs(board):
+    out, first, second = board
+    assert len(first) == 2 and first == second  # neither checkpoint rewritten
+    assert _rows(out)["tiny_lb"]["status"] == "done"
+
+
+def test_best_value_of_each_column_in_bold():
+    rows = [
+        {"data": "d", "model": "a", "status": "done", "reason": "", "test.mse": 0.5, "test.ssim": 0.2},
+        {"data": "d", "model": "b", "status": "done", "reason": "", "test.mse": 0.1, "test.ssim": 0.1},
+        {"data": "d", "model": "c", "status": "does not fit", "reason": "too big"},
+    ]
+    meta = {"preset": "smoke", "budget": {"clips": 16, "steps": 4, "batch_size": 4, "seed": 0},
+            "num_clips": 8, "judges": {}}
+    table = parse_markdown_table(markdown(rows, meta))
+    labels = table[0]
+    mse, ssim = labels.index("recon MSE"), labels.index("recon SSIM")
+    by_model = {r[0]: r for r in table[1:]}
+    assert set(by_model) == {"a", "b"}
+    assert by_model["b"][mse] == "**0.1**" and by_model["a"][mse] == "0.5"
+    assert by_model["a"][ssim] == "**0.2**" and by_model["b"][ssim] == "0.1"
+    assert len(labels) == 2 + len(COLUMNS)
+
+
+def test_budget_sums_clips_over_stages():
+    stages = [Stage("pretrain", steps=3), Stage("decoder", batch_size=2)]
+    assert training_clips([], 4, 4) == {"": 16}
+    assert training_clips(stages, 5, 4) == {"pretrain": 12, "decoder": 4}
+    assert training_clips(stages, 2, 4) == {"pretrain": 8, "decoder": 0}  # cut at train.steps
+    assert budget_steps(stages, 16, 4) == 5
+    assert budget_steps(stages, 17, 4) == 6  # the fewest steps reaching the budget
+    assert budget_steps([], 16, 4) == 4
+
+
+def test_training_time_from_log(tmp_path):
+    log = "step,split,metric,value\n2,train,clips_per_s,8\n2,val,loss,1\n4,train,clips_per_s,4\n"
+    (tmp_path / "log.csv").write_text(log)
+    spec = type("Spec", (), {"train": type("Train", (), {"batch_size": 4})()})()
+    timing = training_time(tmp_path, [], spec)  # 8 clips at 8/s, then 8 clips at 4/s: 3 s
+    assert timing["train_minutes"] == pytest.approx(3 / 60)
+    assert timing["clips_per_s"] == pytest.approx(16 / 3)
+
+
+def test_declared_variants():
+    assert variants("dvae", "smoke", None) == [("dvae", "smoke")]
+    assert variants("dvae", "smoke", "pooled") == [("dvae", "smoke"), ("dvae-pooled", "smoke-pooled")]
+    assert ("dvae-pooled", "small-pooled") in variants("dvae", "small", "all")
+    assert variants("frame_vae", "smoke", "all") == [("frame_vae", "smoke")]
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var images = Array.from(document.images);
+  var broken = images.filter(function (i) { return !i.complete || i.naturalWidth === 0; });
+  var rows = Array.from(document.querySelectorAll('table.sortable')).map(function (t) {
+    return t.tBodies[0].rows.length; });
+  var th = document.querySelector('table.sortable th');
+  th.click();
+  var order = Array.from(document.querySelectorAll('table.sortable tbody tr')).map(function (tr) {
+    return tr.cells[0].textContent; });
+  var p = document.createElement('pre'); p.id = 'probe';
+  p.textContent = JSON.stringify({images: images.length, broken: broken.length, rows: rows, order: order});
+  document.body.appendChild(p);
+});
+</script>"""
+
+
+def test_report_renders_in_headless_chromium(board, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no chromium executable on PATH (Debian package `chromium`; .ci/run installs it)")
+    out, _, _ = board
+    page = out / "probe.html"  # the report plus a probe script, beside it so relative images resolve
+    page.write_text((out / "report.html").read_text().replace("</body>", PROBE + "</body>"))
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}",
+         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout)
+    assert found, result.stderr[-2000:]
+    probe = json.loads(found.group(1).replace("&quot;", '"'))
+    assert probe["rows"] == [4]  # one row per pair that fits (done or failed), one table
+    assert probe["images"] == 1 and probe["broken"] == 0  # the dataset's swaps of every trained model
+    assert probe["order"] == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]  # sorted
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--models", "nope", "--data", "moving_mnist"], "unknown model 'nope'"),
+        (["--models", "frame_vae", "--data", "nope"], "unknown dataset 'nope'"),
+    ],
+)
+def test_unknown_names_are_one_error_line(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["leaderboard", "--preset", "smoke", "--out", str(out), "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("vidis: error:") == 1 and message in err
+    assert not out.exists()  # refused before any work
