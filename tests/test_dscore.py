@@ -138,3 +138,32 @@ def test_rotating_objects_tasks_use_held_out_objects():
     assert set(static.fit_y) | set(static.score_y) <= set(range(5, 15))  # the held-out objects only
     assert temporal.fit_x.shape == (3, 3, 8) and temporal.score_x.shape == (8, 3, 8)  # a triplet per clip
     assert set(temporal.fit_y) <= {0, 1}
+
+
+def test_encode_frames_keeps_the_frames_every_latent_part_covers():
+    """A model whose per-frame motion covers frames 1..T-1 (SVG's z_t): features and per-frame
+    labels are those of the last T-1 frames, content repeated on each."""
+    import torch
+
+    from vidis.types import Latents
+
+    class Partial:
+        static_dims = None
+
+        def eval(self):
+            return self
+
+        def encode(self, video):
+            B, T = video.shape[:2]
+            content = torch.arange(B, dtype=torch.float32)[:, None]  # (B, 1) per clip
+            motion = torch.arange(1, T, dtype=torch.float32).expand(B, -1)[..., None]  # (B, T-1, 1)
+            return Latents(content, motion)
+
+    from vidis.data import make_dataset
+
+    data = make_dataset("moving_mnist", "test", num_frames=5, num_test=4)
+    features, factors, static_dims = encode_frames(Partial(), data, range(3), batch_size=2)
+    assert features.shape == (3, 4, 2) and static_dims == (0,)
+    assert (features[:, :, 1] == [1, 2, 3, 4]).all()  # the motion of frames 1..4
+    full = data.batch(range(3))["factors"]["cell"].numpy()
+    assert (factors["cell"] == full[:, 1:]).all()

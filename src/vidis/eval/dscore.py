@@ -209,7 +209,9 @@ def encode_frames(model, dataset, indices, batch_size: int = 50, device="cpu"):
 
     Paper 002's models give their posterior means per frame and their own `static_dims` (None
     without a split). Any other model: its content (per clip, repeated on every frame, or per
-    frame) then its motion, concatenated; static_dims are the content's.
+    frame) then its motion, concatenated; static_dims are the content's. Where a part covers
+    fewer frames than the clip (SVG's z_t exists for frames 1..T-1), the features and per-frame
+    labels are those of the last frames every part covers.
     """
     model.eval()
     features, factors = [], {}
@@ -225,10 +227,16 @@ def encode_frames(model, dataset, indices, batch_size: int = 50, device="cpu"):
             latents = model.encode(video)
             parts = [p if p.dim() == 3 else p[:, None].expand(-1, T, -1)  # (B, T, D_part)
                      for p in (latents.content, latents.motion)]
+            # per-frame latents of the last frames only (SVG's z_t: frames 1..T-1): keep the
+            # frames every part has, the last ones, and the labels of those frames
+            kept = min(p.shape[1] for p in parts)
+            parts = [p[:, -kept:] for p in parts]
             static_dims = tuple(range(parts[0].shape[-1])) or None
             h = torch.cat(parts, -1)
         features.append(h.float().cpu())
         for name, labels in batch["factors"].items():
+            if labels.dim() == 2:  # per frame: the frames the features describe
+                labels = labels[:, -h.shape[1]:]
             factors.setdefault(name, []).append(labels)
     factors = {k: torch.cat(v).numpy() for k, v in factors.items()}
     return torch.cat(features).numpy(), factors, static_dims
