@@ -830,10 +830,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--judge-steps", type=_at_least(1), help="judge training steps (default: the judge's)")
     p.add_argument(
-        "--tables", metavar="LIST", help="tables whose trainings to run, e.g. 1,2,3 (papers 001 and 002; default 1)"
+        "--tables", metavar="LIST",
+        help="tables whose trainings to run, e.g. 1,2,3 (papers 001, 002; default 1)",
     )
     p.add_argument(
-        "--data", action="append", metavar="NAME", help="a dataset to reproduce on (repeatable; papers 001 and 004)"
+        "--data", action="append", metavar="NAME",
+        help="a dataset to reproduce on (repeatable; papers 001, 004)",
     )
     _add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
