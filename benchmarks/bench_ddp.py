@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import statistics
@@ -26,6 +25,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from results_file import append_result  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "ddp.jsonl"
 
@@ -97,10 +98,7 @@ def main(argv=None):
               f"median {run['clips_per_s_median']:7.1f} clips/s "
               f"({run['threads_per_process']} thread(s) per process)")  # fmt: skip
     print(f"load average start {load_start}, end {record['load_average_end']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(f"appended to {args.out}")
+    append_result(args.out, record)
     return record
 
 

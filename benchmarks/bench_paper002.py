@@ -24,7 +24,6 @@ the load averages beside them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from results_file import append_result  # noqa: E402
 
 from vidis.data import make_dataset
 from vidis.models.factored_vae import LOG_2PI, static_log_normaliser
@@ -170,9 +170,7 @@ def main(argv=None) -> int:
     print(f"load averages before/after: {load_before} / {record['load_average_after']}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.out, "a") as f:
-            f.write(json.dumps(record) + "\n")
-        print(f"appended to {args.out}")
+        append_result(args.out, record)
     return 0
 
 

@@ -23,7 +23,6 @@ Prints a table and appends one JSON line to benchmarks/results/paper003.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -42,6 +41,7 @@ from bench_train_step import (  # noqa: E402
     in_fresh_process,
     machine_description,
 )
+from results_file import append_result  # noqa: E402
 
 from vidis.data import make_dataset  # noqa: E402
 from vidis.train.spec import build_model, make_spec  # noqa: E402
@@ -153,9 +153,7 @@ def main(argv=None):
             "load_average_start": load_start, "load_average_end": os.getloadavg(), "options": vars(args),
             "variants": summary}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a") as f:
-        f.write(json.dumps(line) + "\n")
-    print(f"appended to {args.out}")
+    append_result(args.out, line)
 
 
 if __name__ == "__main__":

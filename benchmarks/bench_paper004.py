@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from results_file import append_result  # noqa: E402
 
 from vidis.config import to_dict
 from vidis.data import make_dataset
@@ -126,9 +127,7 @@ def main():
         report["steps"] = bench_steps(args.preset, args.batch, args.repeats)
         print("training steps:", json.dumps(report["steps"]))
     report["load_average_after"] = os.getloadavg()
-    with open(args.out, "a") as f:
-        f.write(json.dumps(report) + "\n")
-    print(f"appended to {args.out}")
+    append_result(args.out, report)
 
 
 if __name__ == "__main__":

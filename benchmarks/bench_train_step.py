@@ -43,7 +43,6 @@ number) to benchmarks/results/train_step.jsonl (`--out` to change).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import multiprocessing as mp
 import os
@@ -59,6 +58,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_dvae import ReferenceDVAE, ReferenceStep, count_parameters  # noqa: E402
+from results_file import append_result  # noqa: E402
 
 from vidis.data import make_dataset  # noqa: E402
 from vidis.train.spec import build_model, make_spec  # noqa: E402
@@ -489,10 +489,7 @@ def main(argv=None):
             verdict = "helps" if r["helps"] else "no measurable gain"
             print(f"{r['name']:<31}: {r['speedup_vs_vidis_fp32']:.2f}x vs fp32 vidis -> {verdict}")
     print(f"recommendation: {recommendation}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(f"appended to {args.out}")
+    append_result(args.out, record)
     return record
 
 

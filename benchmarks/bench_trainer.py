@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import statistics
 import sys
@@ -47,6 +46,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_train_step import in_fresh_process, machine_description  # noqa: E402
+from results_file import append_result  # noqa: E402
 
 from vidis.config import parse_set_args  # noqa: E402
 from vidis.train.spec import make_spec  # noqa: E402
@@ -285,10 +285,7 @@ def main(argv=None):
           f"{sampler['before_us_per_step']:.0f} us before (a permutation per clip)")  # fmt: skip
     print(f"load average (1, 5, 15 min): start {tuple(round(x, 2) for x in load_start)}, "
           f"end {tuple(round(x, 2) for x in record['load_average_end'])}")  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(f"appended to {args.out}")
+    append_result(args.out, record)
     return record
 
 

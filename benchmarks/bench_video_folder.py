@@ -20,7 +20,6 @@ benchmarks/results/video_folder.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results_file import append_result  # noqa: E402
 
 from vidis.data import make_dataset
 from vidis.data import video_folder as vf
@@ -147,10 +147,7 @@ def main(argv=None):
     print(
         f"  cache size {cache_bytes / 2**20:.1f} MiB; load average start {load_start}, end {os.getloadavg()}"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(f"appended to {args.out}")
+    append_result(args.out, record)
     return record
 
 
