@@ -317,8 +317,7 @@ class AVLAE(VideoModel):
         config.validate()
         c = config
         T, C, H, W = video_shape
-        if H != W:
-            raise ConfigError(f"avlae needs square frames, got {H}x{W}")
+        self.require_square_frames()
         if T < 2:
             raise ConfigError(f"avlae needs clips of at least 2 frames (flow between frames), got {T}")
         D = c.latent_dim

@@ -238,6 +238,12 @@ class VideoModel(nn.Module):
                 f"{self.name} cannot {capability}; it can: {', '.join(sorted(self.capabilities))}"
             )
 
+    def require_square_frames(self):
+        """For models whose networks assume H == W: a ConfigError naming the model otherwise."""
+        _, _, H, W = self.video_shape
+        if H != W:
+            raise ConfigError(f"{self.name} needs square frames, got {H}x{W}")
+
     def check(self, video: torch.Tensor):
         check_video(video, self.video_shape[1], self.video_shape[2:])
 

@@ -256,8 +256,7 @@ class SVGBackbone(VideoModel):
     def __init__(self, config, video_shape, z_features: int):
         super().__init__(config, video_shape)
         _, C, H, W = video_shape
-        if H != W:
-            raise ConfigError(f"{self.name} needs square frames, got {H}x{W}")
+        self.require_square_frames()
         c = config
         self.encoder = FrameEncoder(C, c.channels, c.g_dim, H)
         self.decoder = FrameDecoder(C, c.channels, c.g_dim, H)

@@ -403,8 +403,7 @@ class VDSM(VideoModel):
         config.validate()
         c = config
         _, C, H, W = video_shape
-        if H != W:
-            raise ConfigError(f"vdsm needs square frames, got {H}x{W}")
+        self.require_square_frames()
         self.encoder = Encoder(C, H, c)
         self.static_layers = nn.ModuleDict({"loc": nn.Linear(c.num_experts, c.num_experts),
                                             "scale": nn.Linear(c.num_experts, c.num_experts)})  # f_s
