@@ -172,6 +172,12 @@ class MovingMNIST(VideoDataset):
         self.length = sizes[split]
         self.infinite = split == "train" and c.num_train == 0
         self.frame_times = np.arange(c.num_frames, dtype=np.float64)[:, None]  # (T, 1)
+        # `_bounce_item`'s strided view of a (T, 1, S, S) float32 video, made once
+        T, S, D = c.num_frames, c.image_size, c.digit_size
+        step_t, step_row, step_col = 4 * S * S, 4 * S, 4  # float32 bytes
+        places = S - D + 1
+        self._item_windows = ((T, places, places, D, D), (step_t, step_row, step_col, step_row, step_col))
+        self._frame_numbers = np.arange(T)
 
     def __len__(self) -> int:
         return self.length
@@ -348,9 +354,63 @@ class MovingMNIST(VideoDataset):
         return {"video": torch.from_numpy(video), "factors": self._factors(scalars, per_frame)}
 
     def __getitem__(self, index: int) -> dict:
+        c = self.config
+        if c.dynamics == "bounce" and c.composite == "max":
+            return self._bounce_item(int(index))
         video, scalars, per_frame = self._make([int(index)])
         factors = self._factors(scalars[:, 0], per_frame[:, 0])
         return {"video": torch.from_numpy(video[0]), "factors": factors}  # video (T, 1, S, S)
+
+    def _bounce_item(self, index: int) -> dict:
+        """One default-mode clip ("bounce", max) with fewer NumPy calls than a batch of one.
+
+        The same draws and the same float operations as `_draws_bounce`, `_sample_many`,
+        `_labels` and `_render_many` without the batch axis, so it equals `batch([index])`
+        bit for bit (tests/test_dataset_batch.py); the batch machinery costs more than the clip
+        when B = 1 (benchmarks/bench_moving_mnist.py, `item` against `naive_loop`).
+        """
+        c = self.config
+        K, T, S, D = c.num_digits, c.num_frames, c.image_size, c.digit_size
+        L = float(S - D)
+        rng = self._rng(index)
+        digit_ids = rng.integers(0, len(self.images), size=K)
+        start = rng.uniform(0, L, size=2 * K).reshape(K, 2)
+        angle = rng.uniform(0, 2 * np.pi, size=K)
+        speed = rng.uniform(c.speed_min, c.speed_max, size=K)
+        digit_ids, start, angle, speed = left_to_right(start, digit_ids, start, angle, speed)
+        cos, sin = np.cos(angle), np.sin(angle)  # (K,)
+        velocity = np.empty((K, 1, 2))
+        velocity[:, 0, 0], velocity[:, 0, 1] = cos, sin
+        velocity *= speed[:, None, None]
+        positions = start[:, None, :] + velocity * self.frame_times  # (K, T, 2) unfolded
+        np.mod(positions, 2 * L, out=positions)
+        positions -= L
+        np.abs(positions, out=positions)
+        np.subtract(L, positions, out=positions)
+        # labels, as `_labels` for one clip
+        path = positions[0]  # (T, 2) digit 0
+        scalars, per_frame = np.empty(K + 2, np.int64), np.empty((2, T), np.int64)
+        np.take(self.labels, digit_ids, out=scalars[:K])
+        grid = np.minimum(((path + D / 2) * 3 / S).astype(np.int64), 2)  # (T, 2)
+        np.matmul(grid, CELL_OF_COLUMN_ROW, out=per_frame[0])
+        per_frame[1, :-1] = direction_bins(path[1:] - path[:-1])
+        per_frame[1, -1] = per_frame[1, -2]
+        scalars[K] = per_frame[1, 0]
+        scalars[K + 1] = int((np.arctan2(sin[0], cos[0]) + np.pi) / (2 * np.pi) * 8) % 8
+        # the video: each digit written over all T frames at once through a strided view
+        video = np.zeros((T, 1, S, S), dtype=np.float32)
+        shape, strides = self._item_windows  # every D x D patch of every frame, as a view
+        windows = np.ndarray(shape, np.float32, buffer=video, strides=strides)
+        digits = np.divide(self.images[digit_ids], np.float32(255), dtype=np.float32)  # (K, D, D)
+        pixels = np.rint(positions).astype(np.intp)  # (K, T, 2) as (x, y)
+        frame = self._frame_numbers
+        windows[frame, pixels[0, :, 1], pixels[0, :, 0]] = digits[0]
+        for k in range(1, K):
+            y, x = pixels[k, :, 1], pixels[k, :, 0]
+            patch = windows[frame, y, x]  # (T, D, D) copy
+            np.maximum(patch, digits[k], out=patch)
+            windows[frame, y, x] = patch
+        return {"video": torch.from_numpy(video), "factors": self._factors(scalars, per_frame)}
 
     def swap_assignments(self) -> list[tuple[int, ...]]:
         """Every ordering of A's K digits on B's K trajectories (K! tuples, identity first)."""
