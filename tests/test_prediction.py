@@ -80,3 +80,35 @@ def test_evaluate_prediction_beyond_the_training_clip_length(tmp_path):
         assert out["horizon"] == 7 and out["num_clips"] == 4 and len(out["per_frame"]["best_ssim"]) == 7
         assert out["best_mse"] <= out["mean_mse"] and out["best_ssim"] >= out["mean_ssim"]
         assert evaluate_prediction(model, test, **args) == out  # seeded: the same numbers
+
+
+class _Clips:
+    """A stand-in dataset: fixed clips, with `batch` and `video_shape` as vidis datasets."""
+
+    def __init__(self, video):
+        self.video, self.video_shape = video, tuple(video.shape[1:])
+
+    def __len__(self):
+        return len(self.video)
+
+    def batch(self, indices):
+        return {"video": self.video[list(indices)]}
+
+
+def test_trivial_predictions_score_what_they_copy():
+    from vidis.eval.prediction import METRICS, trivial_predictions
+
+    torch.manual_seed(0)
+    frame = torch.rand(3, 1, 1, 16, 16)
+    still = _Clips(frame.expand(3, 6, 1, 16, 16).clone())  # nothing moves: the last frame is the future
+    refs = trivial_predictions(still, context_frames=2, num_clips=3, batch_size=2)
+    assert set(refs) == {"black", "last_frame"} and refs["last_frame"]["num_clips"] == 3
+    assert len(refs["last_frame"]["per_frame"]["mse"]) == 4
+    assert refs["last_frame"]["mse"] == 0 and refs["last_frame"]["ssim"] == pytest.approx(1)
+    dark = _Clips(torch.zeros(2, 5, 1, 16, 16))  # black clips: the black guess is exact
+    assert trivial_predictions(dark, 1, 2)["black"]["mse"] == 0
+    # the black guess on the still clips scores the frames' mean square, as `METRICS` computes it
+    expected = METRICS["mse"][0](torch.zeros_like(frame), frame).mean()
+    assert refs["black"]["mse"] == pytest.approx(float(expected))
+    with pytest.raises(Exception, match="context_frames"):
+        trivial_predictions(still, context_frames=6, num_clips=3)

@@ -213,6 +213,42 @@ def evaluate_prediction(
     return out
 
 
+TRIVIAL = {  # name -> (label, (context (B, Tc, ...), horizon) -> prediction (B, horizon, ...))
+    "black": ("all-black frames", lambda context, horizon: torch.zeros_like(context[:, -1:]).expand(
+        -1, horizon, *context.shape[2:])),
+    "last_frame": ("last observed frame repeated", lambda context, horizon: context[:, -1:].expand(
+        -1, horizon, *context.shape[2:])),
+}
+
+
+@torch.no_grad()
+def trivial_predictions(dataset, context_frames: int, num_clips: int, batch_size: int = 50) -> dict:
+    """Every metric of two predictions that need no model (`TRIVIAL`: all-black frames, the last
+    observed frame repeated) on the first `num_clips` clips, as `evaluate_prediction` scores one
+    sample: {name: {"label", "num_clips", "per_frame": {metric: [mean over clips per frame]},
+    metric: mean over clips and frames}}. A model's curve means something only above these.
+    """
+    num_frames = dataset.video_shape[0]
+    horizon = num_frames - context_frames
+    if context_frames < 1 or horizon < 1:
+        raise VidisError(f"need 1 <= context_frames < clip length {num_frames}, got {context_frames}")
+    n = min(num_clips, len(dataset))
+    sums = {name: {m: torch.zeros(horizon, dtype=torch.float64) for m in METRICS} for name in TRIVIAL}
+    for start in range(0, n, batch_size):
+        video = dataset.batch(range(start, min(n, start + batch_size)))["video"]
+        context, future = video[:, :context_frames], video[:, context_frames:]
+        for name, (_, predict) in TRIVIAL.items():
+            guess = predict(context, horizon).contiguous()
+            for m, (fn, _) in METRICS.items():
+                sums[name][m] += fn(guess, future).double().sum(0)
+    out = {}
+    for name, (label, _) in TRIVIAL.items():
+        per_frame = {m: (values / n).tolist() for m, values in sums[name].items()}
+        out[name] = {"label": label, "num_clips": n, "per_frame": per_frame,
+                     **{m: float(sum(v) / len(v)) for m, v in per_frame.items()}}
+    return out
+
+
 def prediction_test_set(run_dir, num_frames: int, split: str = "test"):
     """A run's own evaluation clips (seed EVAL_SEED), `num_frames` long (context + horizon).
 
@@ -259,10 +295,10 @@ PLOTTED = (("ssim_skimage", "SSIM (7x7 uniform, as SVG's code)"), ("psnr", "PSNR
            ("ssim", "SSIM (vidis: 11x11 Gaussian)"))
 
 
-def plot_prediction_curves(results: dict[str, dict], path, title: str = "") -> Path:
+def plot_prediction_curves(results: dict[str, dict], path, title: str = "", references: dict | None = None) -> Path:
     """Per metric a panel: mean-of-N (solid) and best-of-N (dashed) per frame with shaded 95%
     intervals, one colour per label; a dotted line where the training horizon ends (paper 003
-    Fig. 3)."""
+    Fig. 3); `references` (from `trivial_predictions`) as thin grey lines."""
     from ..viz.plots import _figure, _save  # noqa: PLC0415
 
     fig = _figure((4.2 * len(PLOTTED), 3.4))
@@ -282,6 +318,11 @@ def plot_prediction_curves(results: dict[str, dict], path, title: str = "") -> P
                 ax.fill_between(steps, low, high, color=colour, alpha=0.15, linewidth=0)
             if result.get("train_horizon"):
                 ax.axvline(context + result["train_horizon"] + 0.5, color="green", linestyle=":")
+        for (name, ref), style in zip((references or {}).items(), ("-.", ":")):
+            context = next(iter(results.values()))["context_frames"]
+            values = ref["per_frame"][metric]
+            ax.plot(range(context + 1, context + len(values) + 1), values, style, color="grey",
+                    linewidth=1, label=ref["label"])
         ax.set_xlabel("frame")
         ax.set_ylabel(label)
     axes[0].legend(fontsize=7)

@@ -41,6 +41,7 @@ from ..eval.prediction import (
     long_test_set,
     plot_prediction_curves,
     prediction_figure,
+    trivial_predictions,
     write_prediction_csv,
 )
 from ..train.checkpoint import load_model
@@ -74,6 +75,7 @@ ROWS = [  # (curve, label)
 ]
 
 
+REFERENCE_LABELS = {"black": "all-black frames", "last_frame": "last observed frame repeated"}
 STABILITY_ROWS = [  # (content_stability key, label)
     ("kept", "Content kept: the judge reads the context's digits in the predicted window"),
     ("correct", "  the judge reads the clip's true digits in the predicted window"),
@@ -157,6 +159,8 @@ def evaluate_model(name: str, run: Path, preset: str, num_clips: int, device, ju
 def table(results: dict, preset: str) -> Table:
     """SSIM / PSNR at steps 5..25 after the context, each model beside the paper's (empty) column."""
     header = ["metric", "step"] + [f"{LABELS[m]}: {who}" for m in MODELS for who in ("paper Fig. 3", "vidis")]
+    references = results.get("references", {})
+    header += [f"reference: {label}" for label in REFERENCE_LABELS.values()]
     rows = []
     for key, label in ROWS:
         for step in TABLE_STEPS:
@@ -164,6 +168,12 @@ def table(results: dict, preset: str) -> Table:
             for m in MODELS:
                 cells.append("not in the text" if key.startswith("mean_") and "vidis" not in label else "–")
                 cells.append(_curve_cell(results.get(m), key, step))
+            metric = key.split("_", 1)[1]  # one fixed guess: its best and mean are the same
+            for name in REFERENCE_LABELS:
+                values = references.get(name, {}).get("per_frame", {}).get(metric)
+                digits = 2 if "psnr" in key else 3
+                cells.append("not yet measured" if values is None else
+                             "–" if step > len(values) else f"{values[step - 1]:.{digits}f}")
             rows.append(cells)
     stability = {m: (results.get(m) or {}).get("stability") for m in MODELS}
     windows = next((s["windows"] for s in stability.values() if s), [])
@@ -173,7 +183,7 @@ def table(results: dict, preset: str) -> Table:
             for m in MODELS:
                 value = (stability[m] or {}).get(f"{key}_{i + 1}")
                 cells += ["–", "not yet measured" if value is None else f"{value:.3f}"]
-            rows.append(cells)
+            rows.append(cells + ["–"] * len(REFERENCE_LABELS))
     first = next((results[m] for m in MODELS if m in results), {})
     p = first.get("prediction", {})
     notes = [
@@ -185,6 +195,9 @@ def table(results: dict, preset: str) -> Table:
         "and no numbers; shared/papers holds its text without the figure's image, so no value is read "
         "off it here ('not in the text'). '–': the paper has no such curve.",
         "'not yet measured': the model's run is not trained or evaluated yet (run the command again).",
+        "Reference columns: two predictions that need no model, scored on the same clips: all-black "
+        "frames, and the last observed frame repeated. A curve says something about a model only "
+        "where it stands above both.",
         "For context, not this setting: on Stochastic Moving MNIST (5 -> 20, best of 100), Franceschi et al. "
         f"(2020) report SRVP {ANCHORS['SRVP'][0]} dB / {ANCHORS['SRVP'][1]} SSIM and SVG-LP "
         f"{ANCHORS['SVG-LP'][0]} / {ANCHORS['SVG-LP'][1]}.",
@@ -231,6 +244,11 @@ def reproduce(
     quick = {"quick": True} if preset.startswith("smoke") else {}
     judge = get_or_train_judge(spec.data, judge_options(options), device=device, progress=progress,
                                **({"steps": judge_steps} if judge_steps else quick))
+    clips = min(num_clips, settings_for(preset)["clips"])
+    if results.get("references", {}).get("black", {}).get("num_clips") != clips:
+        test = long_test_set(spec.data, options, spec.model_config.context_frames + HORIZON)
+        results["references"] = trivial_predictions(test, spec.model_config.context_frames, clips)
+        _save(out, results)
     for m in MODELS:
         step = torch.load(out / m / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)["step"]
         if results.get(m, {}).get("steps_trained") == step and results[m].get("num_clips_cap") == num_clips:
@@ -251,7 +269,8 @@ def write_outputs(out: Path, results: dict, preset: str, models: dict, device) -
         raise VidisError(f"nothing measured in {out} yet")
     (out / "table.md").write_text(to_markdown(table(results, preset)))
     write_prediction_csv(measured, figures / "fig3.csv")
-    plot_prediction_curves(measured, figures / "fig3.png", title=f"paper 003 Fig. 3, vidis preset {preset}")
+    plot_prediction_curves(measured, figures / "fig3.png", title=f"paper 003 Fig. 3, vidis preset {preset}",
+                           references=results.get("references"))
     spec = RunSpec.load(out / "drsvg")
     options = to_dict(spec.data_config)
     model = models["drsvg"]
@@ -271,7 +290,8 @@ def write_outputs(out: Path, results: dict, preset: str, models: dict, device) -
     sections = [
         Section("Fig. 3: SSIM and PSNR per predicted frame", text=(
             "Solid: mean of the samples (what the paper plots); dashed: best of the samples; shaded: 95% "
-            "intervals across clips; dotted green line: the end of the training horizon."),
+            "intervals across clips; dotted green line: the end of the training horizon; grey: all-black "
+            "frames and the last observed frame repeated, the scores of predictions that need no model."),
             images=["figures/fig3.png"]),
         Section("Table", html=to_html(table(results, preset))),
         Section("Fig. 4: ground truth, best sample and random samples", text=(
