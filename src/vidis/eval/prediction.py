@@ -295,7 +295,9 @@ PLOTTED = (("ssim_skimage", "SSIM (7x7 uniform, as SVG's code)"), ("psnr", "PSNR
            ("ssim", "SSIM (vidis: 11x11 Gaussian)"))
 
 
-def plot_prediction_curves(results: dict[str, dict], path, title: str = "", references: dict | None = None) -> Path:
+def plot_prediction_curves(
+    results: dict[str, dict], path, title: str = "", references: dict | None = None
+) -> Path:
     """Per metric a panel: mean-of-N (solid) and best-of-N (dashed) per frame with shaded 95%
     intervals, one colour per label; a dotted line where the training horizon ends (paper 003
     Fig. 3); `references` (from `trivial_predictions`) as thin grey lines."""
@@ -318,7 +320,7 @@ def plot_prediction_curves(results: dict[str, dict], path, title: str = "", refe
                 ax.fill_between(steps, low, high, color=colour, alpha=0.15, linewidth=0)
             if result.get("train_horizon"):
                 ax.axvline(context + result["train_horizon"] + 0.5, color="green", linestyle=":")
-        for (name, ref), style in zip((references or {}).items(), ("-.", ":")):
+        for ref, style in zip((references or {}).values(), ("-.", ":")):
             context = next(iter(results.values()))["context_frames"]
             values = ref["per_frame"][metric]
             ax.plot(range(context + 1, context + len(values) + 1), values, style, color="grey",
