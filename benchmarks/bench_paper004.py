@@ -54,22 +54,25 @@ def bench_steps(preset: str, batch: int, repeats: int) -> dict:
     data = make_dataset("sprites", "train", **to_dict(spec.data_config))
     torch.manual_seed(0)
     model = build_model(spec, data.video_shape)
-    video = data.batch(range(batch))["video"]
     out = {}
     for i, stage in enumerate(model.stages(spec.train)):
+        # the stage's own data view (stage 1 of `small`: items of two clips of one identity)
+        view = make_dataset("sprites", "train", **{**to_dict(spec.data_config), **(stage.data or {})})
+        video = view.batch(range(batch))["video"]
         model.apply_stage(stage)
         model.train()
         optimizer = model.configure_optimizers(spec.train)["main"].optimizer
         step = 0 if i == 0 else model.config.pretrain_steps
 
-        def train_step(step=step, optimizer=optimizer):
+        def train_step(step=step, optimizer=optimizer, video=video):
             loss = model.loss({"video": video}, step).loss
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
 
         seconds = timed(train_step, repeats)
-        out[stage.name] = {"seconds_per_step": seconds, "clips_per_s": batch / seconds}
+        out[stage.name] = {"seconds_per_step": seconds, "items_per_s": batch / seconds,
+                           "frames_per_item": video.shape[1]}
     return out
 
 
