@@ -369,17 +369,17 @@ SMOKE = {
     "data": {"num_frames": 4, "num_val": 8, "num_test": 8},
     "train": {"steps": 4, "batch_size": 4, "eval_every": 2, "eval_batches": 1, "log_every": 1},
 }
-# widths / 4, N = 8, LSTMs 1 x 128; see docs/paper004.md for its timing on 2 CPU cores. Three
-# choices the text leaves open or that small's scale forces (docs/paper004.md, "small"): stage 1
-# groups two clips of one identity (the text groups images of one identity; one clip let s hold
-# the action), the code's schedules (the text's linear ramp keeps lambda_z above 10 for two
-# thirds of a short stage 1), and BatchNorm in the narrow encoder (without it the pose posterior
-# collapsed even at lambda_z = 1: KL 450 -> 1 nats in 650 steps; with it 325 -> 157).
+# widths / 4, N = 8, LSTMs 1 x 128; see docs/paper004.md for its timing on 2 CPU cores. Two
+# choices small's scale needed (results/paper004/README.md): stage 1 groups two clips of one
+# identity (the text groups images of one identity; with one clip s held the action), and
+# BatchNorm in the narrow encoder (without it the pose posterior collapsed even at lambda_z = 1:
+# KL 450 -> 1 nats in 650 steps; with it 325 -> 157). The text's schedules: the code's let the
+# pose carry B's identity into swaps.
 SMALL = {
     "model": {"num_experts": 8, "pose_dim": 16, "dynamics_dim": 16, "encoder_channels": (8, 8, 16, 16, 64),
               "decoder_channels": (128, 64, 32, 16), "identity_hidden": 64, "lstm_hidden": 128,
               "lstm_layers": 1, "transition_hidden": 128, "pretrain_steps": 1500, "sequence_steps": 1500,
-              "group_clips": 2, "schedules": "code", "encoder_norm": True},
+              "group_clips": 2, "encoder_norm": True},
     "train": {"steps": 3000, "batch_size": 20, "lr": 1e-3, "eval_every": 500, "eval_batches": 2,
               "log_every": 25},
 }
