@@ -205,3 +205,21 @@ def test_the_prediction_protocol_predicts_past_the_training_clips():
     out = run_prediction_protocol(model, test, 3, 3, "cpu", data_name="moving_mnist", data_options=options,
                                   num_samples=2)["prediction"]
     assert out["horizon"] == 5 and out["train_horizon"] == 2 and out["num_clips"] == 3
+
+
+def test_vidis_eval_prediction_writes_curves_beside_the_trivial_references(tmp_path, capsys):
+    from vidis.cli import main
+
+    run = tmp_path / "run"
+    train = ["train", "--model", "svg_lp", "--preset", "smoke", "--set", "train.steps=2", "--out", str(run)]
+    assert main([*train, "--no-progress"]) == 0
+    args = ["eval", str(run), "--protocol", "prediction", "--num-clips", "3", "--device", "cpu"]
+    assert main([*args, "--no-progress", "--no-report"]) == 0
+    assert "prediction_curves.png" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(run / "figures" / "prediction_curves.csv")))
+    labels = {r["label"] for r in rows}
+    assert labels == {"svg_lp", "reference: all-black frames", "reference: last observed frame repeated"}
+    black = [float(r["mean"]) for r in rows
+             if r["label"] == "reference: all-black frames" and r["curve"] == "mse"]
+    assert black and all(v > 0 for v in black)  # digits are not black: a black guess has an error
+    assert (run / "figures" / "prediction_curves.png").stat().st_size > 1000

@@ -401,6 +401,8 @@ def cmd_eval(args) -> int:
                 quick_judge=args.quick_judge or spec.preset.startswith("smoke"),
             )
         )
+    if "prediction" in sections:
+        _prediction_curves(args.run, spec, options, test, sections["prediction"])
     path = Path(args.run) / "metrics.json"
     _, dropped = update_metrics(
         path, sections, model.step, args.checkpoint, parameters=model.num_parameters()
@@ -415,6 +417,26 @@ def cmd_eval(args) -> int:
 
         print(f"wrote {write_run_report(args.run)}")
     return 0
+
+
+def _prediction_curves(run, spec, options: dict, test, prediction: dict):
+    """RUN/figures/prediction_curves.csv and .png: the per-frame curves with their 95% intervals,
+    beside two predictions that need no model (all-black frames, the last frame repeated)."""
+    from .eval.prediction import (  # noqa: PLC0415
+        long_test_set,
+        plot_prediction_curves,
+        trivial_predictions,
+        write_prediction_csv,
+    )
+
+    context, horizon = prediction["context_frames"], prediction["horizon"]
+    clips = long_test_set(spec.data, options, context + horizon) if "num_frames" in options else test
+    references = trivial_predictions(clips, context, prediction["num_clips"])
+    figures = Path(run) / "figures"
+    table = write_prediction_csv({spec.model: prediction}, figures / "prediction_curves.csv", references)
+    plot = plot_prediction_curves({spec.model: prediction}, figures / "prediction_curves.png",
+                                  title=f"{spec.model}: {context} observed frames", references=references)
+    print(f"wrote {table} and {plot}")
 
 
 def _run_and_test_clips(args, num: int, offset: int = 0):

@@ -273,9 +273,11 @@ def long_test_set(data_name: str, data_options: dict, num_frames: int, split: st
 # -- writing the curves ---------------------------------------------------------------------------
 
 
-def write_prediction_csv(results: dict[str, dict], path) -> Path:
+def write_prediction_csv(results: dict[str, dict], path, references: dict | None = None) -> Path:
     """results {label (e.g. a model): evaluate_prediction output} -> CSV rows
-    label, curve, step (1 = first predicted frame), frame (0-based in the clip), mean, ci95_low, ci95_high."""
+    label, curve, step (1 = first predicted frame), frame (0-based in the clip), mean, ci95_low, ci95_high;
+    `references` (from `trivial_predictions`) add rows labelled "reference: ...", one curve per
+    metric, without intervals."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
@@ -288,6 +290,12 @@ def write_prediction_csv(results: dict[str, dict], path) -> Path:
                     half = result["per_frame_ci95"][name][i]
                     writer.writerow([label, name, i + 1, context + i, f"{value:.6g}", f"{value - half:.6g}",
                                      f"{value + half:.6g}"])
+        context = next(iter(results.values()))["context_frames"] if results else 0
+        for ref in (references or {}).values():
+            for name, values in ref["per_frame"].items():
+                for i, value in enumerate(values):
+                    label = f"reference: {ref['label']}"
+                    writer.writerow([label, name, i + 1, context + i, f"{value:.6g}", "", ""])
     return path
 
 
