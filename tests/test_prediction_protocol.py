@@ -223,3 +223,12 @@ def test_vidis_eval_prediction_writes_curves_beside_the_trivial_references(tmp_p
              if r["label"] == "reference: all-black frames" and r["curve"] == "mse"]
     assert black and all(v > 0 for v in black)  # digits are not black: a black guess has an error
     assert (run / "figures" / "prediction_curves.png").stat().st_size > 1000
+
+
+def test_eval_prints_nested_values_as_a_pointer_not_as_a_wall_of_text(capsys):
+    from vidis.cli import print_section
+
+    print_section("prediction", {"mean_ssim": 0.5, "per_frame": {"mean_ssim": [0.1] * 25}, "step": 3})
+    out = capsys.readouterr().out
+    assert "mean_ssim" in out and "(per_frame: in metrics.json)" in out
+    assert max(len(line) for line in out.splitlines()) < 80

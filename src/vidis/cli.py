@@ -363,9 +363,13 @@ def print_section(name: str, values: dict):
     if name == "probes" and any(k.endswith("_chance") for k in values):
         print_probe_table(values)
         return
-    rows = [(k, _fmt(v)) for k, v in values.items() if k not in ("step", "checkpoint")]
+    shown = {k: v for k, v in values.items() if k not in ("step", "checkpoint")}
+    nested = [k for k, v in shown.items() if isinstance(v, (dict, list))]  # e.g. per-frame curves
+    rows = [(k, _fmt(v)) for k, v in shown.items() if k not in nested]
     print(f"{name}:")
     _print_rows(rows, right={1})
+    if nested:
+        print(f"  ({', '.join(nested)}: in metrics.json)")
 
 
 def cmd_eval(args) -> int:
