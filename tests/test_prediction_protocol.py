@@ -2,6 +2,7 @@
 SVG's SSIM against scikit-image, confidence intervals, CSV and plot, and content stability."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -213,9 +214,11 @@ def test_vidis_eval_prediction_writes_curves_beside_the_trivial_references(tmp_p
     run = tmp_path / "run"
     train = ["train", "--model", "svg_lp", "--preset", "smoke", "--set", "train.steps=2", "--out", str(run)]
     assert main([*train, "--no-progress"]) == 0
-    args = ["eval", str(run), "--protocol", "prediction", "--num-clips", "3", "--device", "cpu"]
-    assert main([*args, "--no-progress", "--no-report"]) == 0
-    assert "prediction_curves.png" in capsys.readouterr().out
+    args = ["eval", str(run), "--protocol", "prediction", "--num-clips", "3", "--samples", "4"]
+    assert main([*args, "--device", "cpu", "--no-progress", "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "prediction_curves.png" in out and "num_samples" in out
+    assert json.loads((run / "metrics.json").read_text())["prediction"]["num_samples"] == 4
     rows = list(csv.DictReader(open(run / "figures" / "prediction_curves.csv")))
     labels = {r["label"] for r in rows}
     assert labels == {"svg_lp", "reference: all-black frames", "reference: last observed frame repeated"}

@@ -403,6 +403,7 @@ def cmd_eval(args) -> int:
                 progress=not args.no_progress,
                 judge_steps=args.judge_steps,
                 quick_judge=args.quick_judge or spec.preset.startswith("smoke"),
+                num_samples=args.samples,
             )
         )
     if "prediction" in sections:
@@ -772,6 +773,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="use (or train) the quick judge (about 2 minutes on CPU, near chance: for smoke tests; "
         "chosen automatically for runs at a smoke preset)",
     )
+    p.add_argument("--samples", type=_at_least(1), default=100,
+                   help="prediction protocol: futures sampled per clip for best-of-N and mean-of-N")
     p.add_argument("--no-report", action="store_true", help="do not rewrite RUN/report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
