@@ -192,17 +192,18 @@ class MovingMNIST(VideoDataset):
     def _draws_bounce(self, indices: list[int]):
         """Clips' random draws, digits numbered left to right: ids (B, K), start (B, K, 2), angle
         (B, K), speed (B, K). One generator per clip, drawn in the order version 1 fixed."""
+        return stack_clips([self._draw_bounce(index) for index in indices])
+
+    def _draw_bounce(self, index: int):
+        """One clip's draws for `_draws_bounce`: ids (K,), start (K, 2), angle (K,), speed (K,)."""
         c = self.config
         K, L = c.num_digits, float(c.image_size - c.digit_size)
-        clips = []
-        for index in indices:
-            rng = self._rng(index)
-            digit_ids = rng.integers(0, len(self.images), size=K)
-            start = rng.uniform(0, L, size=2 * K).reshape(K, 2)  # = size=(K, 2), which is slower
-            angle = rng.uniform(0, 2 * np.pi, size=K)
-            speed = rng.uniform(c.speed_min, c.speed_max, size=K)
-            clips.append(left_to_right(start, digit_ids, start, angle, speed))
-        return stack_clips(clips)
+        rng = self._rng(index)
+        digit_ids = rng.integers(0, len(self.images), size=K)
+        start = rng.uniform(0, L, size=2 * K).reshape(K, 2)  # = size=(K, 2), which is slower
+        angle = rng.uniform(0, 2 * np.pi, size=K)
+        speed = rng.uniform(c.speed_min, c.speed_max, size=K)
+        return left_to_right(start, digit_ids, start, angle, speed)
 
     def _draws_stochastic(self, indices: list[int]):
         """Clips' draws, digits numbered left to right: ids (B, K), start (B, K, 2), velocity
@@ -236,18 +237,8 @@ class MovingMNIST(VideoDataset):
         c = self.config
         if c.dynamics == "bounce":
             digit_ids, start, angle, speed = self._draws_bounce(indices)
-            cos, sin = np.cos(angle), np.sin(angle)  # (B, K)
-            velocity = np.empty(angle.shape + (2,))  # (B, K, 2) as (x, y)
-            velocity[..., 0], velocity[..., 1] = cos, sin
-            velocity *= speed[..., None]
             L = float(c.image_size - c.digit_size)
-            positions = (
-                start[:, :, None, :] + velocity[:, :, None, :] * self.frame_times
-            )  # (B, K, T, 2) unfolded
-            np.mod(positions, 2 * L, out=positions)  # then L - |(path mod 2L) - L|: reflect at 0 and L
-            positions -= L
-            np.abs(positions, out=positions)
-            np.subtract(L, positions, out=positions)
+            positions, cos, sin = bounce_paths(start, angle, speed, self.frame_times, L)  # (B, K, T, 2)
             code_angle = np.arctan2(sin[:, 0], cos[:, 0])  # (B,) the drawn angle wrapped to (-pi, pi]
             return digit_ids, positions, angle, code_angle
         digit_ids, start, velocity, redraws = self._draws_stochastic(indices)
@@ -310,17 +301,18 @@ class MovingMNIST(VideoDataset):
 
     def _labels(self, digit_ids: np.ndarray, positions: np.ndarray, code_angle: np.ndarray):
         """Factors of B clips from digit 0's path, packed: (K + 2, B) int64 rows digit0..digit{K-1},
-        direction, direction_code; (2, B, T) int64 rows cell, direction_per_frame."""
+        direction, direction_code; (2, B, T) int64 rows cell, direction_per_frame. One clip
+        (ids (K,), positions (K, T, 2), a scalar code angle) gives (K + 2,) and (2, T)."""
         c = self.config
-        B, K, T = positions.shape[:3]
-        path = positions[:, 0]  # (B, T, 2) digit 0
-        scalars, per_frame = np.empty((K + 2, B), np.int64), np.empty((2, B, T), np.int64)
+        lead, (K, T) = positions.shape[:-3], positions.shape[-3:-1]  # lead: (B,) or () for one clip
+        path = positions[..., 0, :, :]  # (B, T, 2) digit 0
+        scalars, per_frame = np.empty((K + 2, *lead), np.int64), np.empty((2, *lead, T), np.int64)
         np.take(self.labels, digit_ids.T, out=scalars[:K])  # (K, B) classes
         grid = np.minimum(((path + c.digit_size / 2) * 3 / c.image_size).astype(np.int64), 2)  # (B, T, 2)
         np.matmul(grid, CELL_OF_COLUMN_ROW, out=per_frame[0])  # row * 3 + column of digit 0's centre
-        per_frame[1, :, :-1] = direction_bins(path[:, 1:] - path[:, :-1])  # moves t -> t+1
-        per_frame[1, :, -1] = per_frame[1, :, -2]  # the last frame repeats T-2's
-        scalars[K] = per_frame[1, :, 0]  # direction: the move from frame 0 to 1
+        per_frame[1, ..., :-1] = direction_bins(path[..., 1:, :] - path[..., :-1, :])  # moves t -> t+1
+        per_frame[1, ..., -1] = per_frame[1, ..., -2]  # the last frame repeats T-2's
+        scalars[K] = per_frame[1, ..., 0]  # direction: the move from frame 0 to 1
         scalars[K + 1] = (code_angle + np.pi) / (2 * np.pi) * 8  # truncated as the code's int()
         scalars[K + 1] %= 8
         return scalars, per_frame
@@ -362,41 +354,18 @@ class MovingMNIST(VideoDataset):
         return {"video": torch.from_numpy(video[0]), "factors": factors}  # video (T, 1, S, S)
 
     def _bounce_item(self, index: int) -> dict:
-        """One default-mode clip ("bounce", max) with fewer NumPy calls than a batch of one.
+        """One default-mode clip ("bounce", max) without a batch axis: equal to `batch([index])` bit
+        for bit (tests/test_dataset_batch.py) and as fast as a plain loop (bench_moving_mnist.py).
 
-        The same draws and the same float operations as `_draws_bounce`, `_sample_many`,
-        `_labels` and `_render_many` without the batch axis, so it equals `batch([index])`
-        bit for bit (tests/test_dataset_batch.py); the batch machinery costs more than the clip
-        when B = 1 (benchmarks/bench_moving_mnist.py, `item` against `naive_loop`).
+        The draws, paths and labels are the batch path's own (`_draw_bounce`, `bounce_paths`,
+        `_labels`); only the drawing is written here for one clip, with the strided view made
+        once in `__init__`: calling `paste` on a batch of one measured 5-6% slower per item.
         """
         c = self.config
         K, T, S, D = c.num_digits, c.num_frames, c.image_size, c.digit_size
-        L = float(S - D)
-        rng = self._rng(index)
-        digit_ids = rng.integers(0, len(self.images), size=K)
-        start = rng.uniform(0, L, size=2 * K).reshape(K, 2)
-        angle = rng.uniform(0, 2 * np.pi, size=K)
-        speed = rng.uniform(c.speed_min, c.speed_max, size=K)
-        digit_ids, start, angle, speed = left_to_right(start, digit_ids, start, angle, speed)
-        cos, sin = np.cos(angle), np.sin(angle)  # (K,)
-        velocity = np.empty((K, 1, 2))
-        velocity[:, 0, 0], velocity[:, 0, 1] = cos, sin
-        velocity *= speed[:, None, None]
-        positions = start[:, None, :] + velocity * self.frame_times  # (K, T, 2) unfolded
-        np.mod(positions, 2 * L, out=positions)
-        positions -= L
-        np.abs(positions, out=positions)
-        np.subtract(L, positions, out=positions)
-        # labels, as `_labels` for one clip
-        path = positions[0]  # (T, 2) digit 0
-        scalars, per_frame = np.empty(K + 2, np.int64), np.empty((2, T), np.int64)
-        np.take(self.labels, digit_ids, out=scalars[:K])
-        grid = np.minimum(((path + D / 2) * 3 / S).astype(np.int64), 2)  # (T, 2)
-        np.matmul(grid, CELL_OF_COLUMN_ROW, out=per_frame[0])
-        per_frame[1, :-1] = direction_bins(path[1:] - path[:-1])
-        per_frame[1, -1] = per_frame[1, -2]
-        scalars[K] = per_frame[1, 0]
-        scalars[K + 1] = int((np.arctan2(sin[0], cos[0]) + np.pi) / (2 * np.pi) * 8) % 8
+        digit_ids, start, angle, speed = self._draw_bounce(index)
+        positions, cos, sin = bounce_paths(start, angle, speed, self.frame_times, float(S - D))  # (K, T, 2)
+        scalars, per_frame = self._labels(digit_ids, positions, np.arctan2(sin[0], cos[0]))
         # the video: each digit written over all T frames at once through a strided view
         video = np.zeros((T, 1, S, S), dtype=np.float32)
         shape, strides = self._item_windows  # every D x D patch of every frame, as a view
@@ -463,6 +432,25 @@ def stochastic_paths(start: np.ndarray, velocity: np.ndarray, redraws: np.ndarra
         velocities[:, t] = velocity
         position += velocity
     return out, velocities
+
+
+def bounce_paths(start, angle, speed, frame_times, L: float):
+    """Top-left corners of digits moving at constant velocity and reflected at 0 and L.
+
+    start (..., 2) as (x, y), angle and speed (...), frame_times (T, 1) -> positions (..., T, 2),
+    and the velocity's cos and sin (...). The unfolded path p0 + v t is folded by
+    L - |((p0 + v t) mod 2L) - L| (module docstring). Leading axes: (B, K) or (K,) for one clip.
+    """
+    cos, sin = np.cos(angle), np.sin(angle)
+    velocity = np.empty(angle.shape + (2,))  # (..., 2) as (x, y)
+    velocity[..., 0], velocity[..., 1] = cos, sin
+    velocity *= speed[..., None]
+    positions = start[..., None, :] + velocity[..., None, :] * frame_times  # (..., T, 2) unfolded
+    np.mod(positions, 2 * L, out=positions)  # then L - |(path mod 2L) - L|: reflect at 0 and L
+    positions -= L
+    np.abs(positions, out=positions)
+    np.subtract(L, positions, out=positions)
+    return positions, cos, sin
 
 
 def stack_clips(clips: list[tuple]) -> list[np.ndarray]:
