@@ -117,6 +117,22 @@ def test_rerun_reuses_finished_runs(board):
     assert _rows(out)["tiny_lb"]["status"] == "done"
 
 
+def test_no_train_scores_finished_runs_and_trains_nothing(board, tmp_path):
+    out, first, _ = board
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    command = [*COMMAND[:6], "tiny_lb,tiny_lb_nan", *COMMAND[7:], "--no-train"]
+    with pytest.MonkeyPatch.context() as patch, registered(**MODELS):
+        patch.setenv("VIDIS_CACHE", str(out.parent / "cache"))
+        assert main([*command, "--out", str(copy)]) == 0  # tiny_lb finished, tiny_lb_nan never did
+        assert main([*command, "--out", str(tmp_path / "empty")]) == 0
+    rows = _rows(copy)
+    assert rows["tiny_lb"]["status"] == "done" and float(rows["tiny_lb"]["test.mse"]) > 0
+    assert rows["tiny_lb_nan"]["status"] == "not yet run"
+    assert _rows(tmp_path / "empty")["tiny_lb"]["status"] == "not yet run"
+    assert not list((tmp_path / "empty").glob("*/*/checkpoints"))
+
+
 def test_best_value_of_each_column_in_bold():
     rows = [
         {"data": "d", "model": "a", "status": "done", "reason": "", "test.mse": 0.5, "test.ssim": 0.2},
@@ -143,6 +159,31 @@ def test_budget_sums_clips_over_stages():
     assert budget_steps(stages, 16, 4) == 5
     assert budget_steps(stages, 17, 4) == 6  # the fewest steps reaching the budget
     assert budget_steps([], 16, 4) == 4
+    grouped = [Stage("pretrain", steps=3, data={"clips_per_identity": 2}), Stage("decoder")]
+    assert training_clips(grouped, 5, 4) == {"pretrain": 24, "decoder": 8}  # items of 2 clips count 2
+
+
+def test_a_staged_model_keeps_its_stage_shares_within_the_budget():
+    """vdsm's small preset: stage 1 reads 2-clip items for 1,500 steps, stage 2 runs 1,500 steps
+    (72,000 clips at batch 16). The small budget (32,000) scales both stages and their schedules by
+    the same factor instead of spending it all in stage 1."""
+    from vidis.config import to_dict, update
+    from vidis.eval.leaderboard import Pair, data_options, plan_pair
+    from vidis.registry import get_dataset_class
+
+    shapes = {"sprites": (8, 3, 64, 64), "moving_mnist": (20, 1, 64, 64)}
+    pairs = {}
+    for data, shape in shapes.items():
+        options = to_dict(update(get_dataset_class(data).Config(), data_options(data, "small"), "data"))
+        pairs[data] = Pair(data, "vdsm", "vdsm", "small")
+        plan_pair(pairs[data], options, shape, 2000, 16, 0, "cpu")
+    sprites = pairs["sprites"]
+    assert sprites.status == "fits", sprites.reason
+    assert sprites.spec.model_config.pretrain_steps == sprites.spec.model_config.sequence_steps == 667
+    assert sprites.stage_clips == {"pretrain": 667 * 16 * 2, "sequence": (1333 - 667) * 16}
+    assert sum(sprites.stage_clips.values()) >= 32000
+    mnist = pairs["moving_mnist"]  # Moving MNIST has no items of several clips of one identity
+    assert mnist.status == "does not fit" and "clips_per_identity" in mnist.reason
 
 
 def test_training_time_from_log(tmp_path):

@@ -625,6 +625,7 @@ def cmd_leaderboard(args) -> int:
         steps=args.steps,
         batch_size=args.batch_size,
         seed=args.seed,
+        train=not args.no_train,
     )
     out = Path(args.out)
     print((out / "leaderboard.md").read_text())
@@ -884,6 +885,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_at_least(1), help="budget: batch size (default per preset)")
     p.add_argument("--seed", type=int, default=0, help="training seed of every pair")
     p.add_argument("--judge-steps", type=_at_least(1), help="judge training steps (default: the judge's)")
+    p.add_argument("--no-train", action="store_true",
+                   help="train nothing: score the finished runs in --out, the rest stay 'not yet run'")
     _add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_leaderboard)

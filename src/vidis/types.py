@@ -95,6 +95,12 @@ class Stage:
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"stage {self.name!r}: batch_size must be >= 1, got {self.batch_size}")
 
+    @property
+    def clips_per_item(self) -> int:
+        """Clips in one item of this stage's data view (`clips_per_identity` groups several clips of
+        one identity into one item, e.g. VDSM's stage 1); a budget counted in clips uses it."""
+        return int(self.data.get("clips_per_identity", 1))
+
 
 @dataclass(frozen=True)
 class Factor:

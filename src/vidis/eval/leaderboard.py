@@ -9,12 +9,13 @@ For each (model, dataset) pair, in order:
    preset's data keys). Any VidisError (ConfigError, CapabilityError, ...) is the reason the
    pair does not fit; so is a prediction model whose context is not shorter than the clips.
 2. Train, with the same budget: `BUDGETS[preset]` clips through training steps (steps x batch
-   size, summed over a model's declared stages, each at its own batch size; `train_clips`), the
-   same seed and the model's own learning rate and settings, into the run folder
-   `OUT/<data>/<row>` (`papers.runs.train_spec`: reused when finished, resumed when not, refused
-   when its settings differ unless `reuse`). A staged model whose earlier stages declare more
-   steps than the budget allows sees its stages cut (the trainer's rule); the json says the
-   clips of each stage.
+   size, summed over a model's declared stages, each at its own batch size and counting every
+   clip of a multi-clip item; `training_clips`), the same seed and the model's own learning rate
+   and settings, into the run folder `OUT/<data>/<row>` (`papers.runs.train_spec`: reused when
+   finished, resumed when not, refused when its settings differ unless `reuse`). A staged model
+   keeps its stages' shares: `VideoModel.scaled_stages` scales them to the budget (one that
+   does not scale sees its stages cut by the trainer's rule); the json says the clips of each
+   stage.
 3. Evaluate on the first `num_clips` clips of the dataset's fixed test split: every protocol of
    `eval.protocols` that applies (judged ones with the dataset's judge; the quick judge at
    `smoke`), judged swaps of clip i's content with clip i+1's motion for any dataset (content
@@ -51,8 +52,14 @@ __all__ = ["BUDGETS", "COLUMNS", "Pair", "run_leaderboard", "training_clips"]
 # clips through training per pair: steps x batch size (train.steps is solved per model so that its
 # stages' clips add up to at least steps x batch_size; see `budget_steps`)
 BUDGETS = {"smoke": (4, 4), "small": (2000, 16), "paper": (10000, 32)}
-# data options of every pair, on top of the dataset's defaults (keys a dataset lacks are skipped)
-DATA_OPTIONS = {"smoke": {"num_frames": 6, "num_val": 16, "num_test": 16}, "small": {}, "paper": {}}
+# data options of every pair, on top of the dataset's defaults: "*" for every dataset (keys a
+# dataset lacks are skipped), then a dataset's own. small: Moving MNIST at 10 frames (its default
+# 20 doubles every model's cost; 10 leaves 5 context and 5 predicted frames for the predictors)
+DATA_OPTIONS = {
+    "smoke": {"*": {"num_frames": 6, "num_val": 16, "num_test": 16}},
+    "small": {"moving_mnist": {"num_frames": 10}},
+    "paper": {},
+}
 NUM_CLIPS = {"smoke": 16, "small": 500, "paper": 1000}  # test clips scored per pair
 PREDICTION_SAMPLES = {"smoke": 3, "small": 20, "paper": 100}  # samples per clip for best-of-N
 EVAL_VERSION = 1  # bump when the evaluation changes: cached evaluations are then redone
@@ -86,7 +93,8 @@ COLUMNS = [
 ]
 
 
-STATUS_TEXT = {"fits": "not yet run", "done": "done", "failed": "failed"}  # the rows of a table
+# the rows of a table; a pair that fits but has not been scored is "not yet run" in every output
+STATUS_TEXT = {"fits": "not yet run", "not yet run": "not yet run", "done": "done", "failed": "failed"}
 
 
 @dataclasses.dataclass
@@ -129,18 +137,21 @@ def _has_field(data: str, key: str) -> bool:
 
 def data_options(data: str, preset: str) -> dict:
     """The leaderboard's data options for `data` at `preset`: DATA_OPTIONS keys the dataset has."""
-    return {k: v for k, v in DATA_OPTIONS.get(preset, {}).items() if _has_field(data, k)}
+    options = DATA_OPTIONS.get(preset, {})
+    merged = {**options.get("*", {}), **options.get(data, {})}
+    return {k: v for k, v in merged.items() if _has_field(data, k)}
 
 
 def training_clips(stages, steps: int, batch_size: int) -> dict[str, int]:
     """{stage name: clips} of a run of `steps` steps ("" without stages), by the trainer's rule
-    (`Trainer.stage_bounds`): a stage ends after its steps or at `steps`; the last runs to `steps`."""
+    (`Trainer.stage_bounds`): a stage ends after its steps or at `steps`; the last runs to `steps`.
+    A stage whose items hold several clips (`Stage.clips_per_item`) counts each of them."""
     if not stages:
         return {"": steps * batch_size}
     out, start = {}, 0
     for i, stage in enumerate(stages):
         end = steps if i == len(stages) - 1 else min(steps, start + stage.steps)
-        out[stage.name] = max(0, end - start) * (stage.batch_size or batch_size)
+        out[stage.name] = max(0, end - start) * (stage.batch_size or batch_size) * stage.clips_per_item
         start = end
     return out
 
@@ -186,6 +197,20 @@ def plan_pair(pair: Pair, options: dict, video_shape, steps: int, batch_size: in
             raise ConfigError(f"predicts from {context} context frames; the clips have {video_shape[0]}")
         stages = model.stages(spec.train)
         budget = steps * batch_size
+        if stages:  # the stages keep their shares of the model's own schedule (`scaled_stages`)
+            natural = sum(training_clips(stages, spec.train.steps, batch_size).values())
+            overrides = model.scaled_stages(budget / natural)
+            if overrides:
+                spec.model_config = update(spec.model_config, overrides, "model")
+                model = build_model(spec, video_shape)
+                stages = model.stages(spec.train)
+        for stage in stages:  # a stage's data view must exist for this dataset
+            if stage.data:
+                try:
+                    update(spec.data_config, stage.data, "data")
+                except ConfigError as err:
+                    message = f"stage {stage.name!r} reads the data view {stage.data}: {err}"
+                    raise ConfigError(message) from None
         total = budget_steps(stages, budget, batch_size)
         spec.train = dataclasses.replace(
             spec.train,
@@ -256,8 +281,12 @@ def run_leaderboard(
     steps: int | None = None,
     batch_size: int | None = None,
     seed: int = 0,
+    train: bool = True,
 ) -> list[Pair]:
-    """Fit, train, evaluate and tabulate every pair (module doc); returns the pairs."""
+    """Fit, train, evaluate and tabulate every pair (module doc); returns the pairs.
+
+    train=False: only pairs whose run in `out` has finished are evaluated (from the cache where
+    it matches); the others stay "not yet run" (tables of what a leaderboard has so far)."""
     from ..data import eval_dataset  # noqa: PLC0415
     from ..train.trainer import pick_device  # noqa: PLC0415
     from ..viz.leaderboard_html import write_leaderboard  # noqa: PLC0415
@@ -308,6 +337,9 @@ def run_leaderboard(
         bar.set_postfix_str(f"{pair.row} on {pair.data}")
         options, test = shapes[pair.data]
         run_dir = out / pair.data / pair.row
+        if not train and not _finished(run_dir):
+            bar.update(1)
+            continue
         try:
             _train(pair, run_dir, progress, reuse)
         except KeyboardInterrupt:
@@ -382,6 +414,12 @@ def _shape(spec: RunSpec):
     return eval_dataset(spec.data, "test", **to_dict(spec.data_config)).video_shape
 
 
+def _finished(run_dir: Path) -> bool:
+    from ..papers.runs import run_finished  # noqa: PLC0415
+
+    return run_finished(run_dir)
+
+
 def _train(pair: Pair, run_dir: Path, progress: bool, reuse: bool):
     from ..papers.runs import train_spec  # noqa: PLC0415
 
@@ -416,7 +454,8 @@ def _judge_meta(judge) -> dict:
 
 def flat_row(pair: Pair) -> dict:
     """Status, reason and every scalar result, keys "section.metric"."""
-    row = {"data": pair.data, "model": pair.row, "status": pair.status, "reason": pair.reason}
+    row = {"data": pair.data, "model": pair.row, "status": STATUS_TEXT.get(pair.status, pair.status),
+           "reason": pair.reason}
     for key, value in _flatten(pair.results).items():
         if isinstance(value, (int, float, str)) or value is None:
             row[key] = value
@@ -504,7 +543,7 @@ def _write(out: Path, pairs: list[Pair], meta: dict, write_html):
                 "model": p.model,
                 "row": p.row,
                 "preset": p.preset,
-                "status": p.status,
+                "status": STATUS_TEXT.get(p.status, p.status),
                 "reason": p.reason,
                 "stage_clips": p.stage_clips,
                 "results": p.results,

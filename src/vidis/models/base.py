@@ -135,6 +135,12 @@ class VideoModel(nn.Module):
         """The model's training stages, in order; [] trains in one piece (the default)."""
         return []
 
+    def scaled_stages(self, factor: float) -> dict:
+        """Model config overrides that make every stage (and the schedules that span it) `factor`
+        times as long, so that a shorter budget keeps the stages' shares (the leaderboard's
+        budget rule); {} where the stage lengths live elsewhere or there are none (the default)."""
+        return {}
+
     def configure_optimizers(self, train: TrainConfig) -> dict:
         """One Adam over the trainable parameters, with train.lr_schedule's scheduler.
 

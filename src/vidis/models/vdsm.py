@@ -436,6 +436,12 @@ class VDSM(VideoModel):
                       trainable=("encoder", "static_layers", "decoder")),
                 Stage("sequence", trainable=tuple(sequence))]
 
+    def scaled_stages(self, factor: float) -> dict:
+        """Both stages and their schedules `factor` times as long (at least one step each)."""
+        c = self.config
+        return {"pretrain_steps": max(1, round(c.pretrain_steps * factor)),
+                "sequence_steps": max(1, round(c.sequence_steps * factor))}
+
     def schedule(self, step: int) -> dict[str, float]:
         """kappa and the KL weights lambda_z, lambda_s, lambda_d at `step` (module doc)."""
         c = self.config

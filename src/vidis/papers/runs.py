@@ -43,6 +43,15 @@ def run_overrides(spec: RunSpec) -> dict[str, object]:
     return {k: new for k, (new, _) in spec_differences(spec, default).items()}
 
 
+def run_finished(run_dir: Path) -> bool:
+    """Whether `run_dir` holds a run that trained all its steps (or stopped at its time limit)."""
+    last = checkpoint_path(Path(run_dir))
+    if not last.exists():
+        return False
+    state = read_checkpoint(last)
+    return state["step"] >= RunSpec.load(run_dir).train.steps or bool(state.get("time_limited"))
+
+
 def train_spec(
     spec: RunSpec, run_dir: Path, progress: bool, reuse: bool = False, label: str | None = None
 ) -> Path:
