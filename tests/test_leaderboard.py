@@ -260,3 +260,18 @@ def test_unknown_names_are_one_error_line(argv, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("vidis: error:") == 1 and message in err
     assert not out.exists()  # refused before any work
+
+
+def test_a_model_preset_data_section_never_reaches_the_leaderboard():
+    """avlae's smoke preset draws 16-pixel frames, too small for Moving MNIST's 28-pixel digits;
+    the leaderboard gives every model the same data, so the pair fits at the data's own size."""
+    from vidis.config import to_dict, update
+    from vidis.eval.leaderboard import Pair, data_options, plan_pair
+    from vidis.registry import get_dataset_class
+
+    defaults = get_dataset_class("moving_mnist").Config()
+    options = to_dict(update(defaults, data_options("moving_mnist", "smoke"), "data"))
+    pair = Pair("moving_mnist", "avlae", "avlae", "smoke")
+    plan_pair(pair, options, (6, 1, 64, 64), 4, 4, 0, "cpu")
+    assert pair.status == "fits", pair.reason
+    assert pair.spec.data_config.image_size == 64 and pair.spec.data_config.num_frames == 6

@@ -187,8 +187,7 @@ def plan_pair(pair: Pair, options: dict, video_shape, steps: int, batch_size: in
     from .protocols import _context_frames  # noqa: PLC0415
 
     try:
-        spec = make_spec(pair.model, pair.data, pair.preset)
-        spec.data_config = update(get_dataset_class(pair.data).Config(), options, "data")
+        spec = make_spec(pair.model, pair.data, pair.preset, {"data": options}, preset_data=False)
         spec.train = dataclasses.replace(spec.train, batch_size=batch_size, seed=seed, device=device)
         torch.manual_seed(seed)
         model = build_model(spec, video_shape)

@@ -76,9 +76,16 @@ def check_run_dir(run_dir) -> Path:
 
 
 def make_spec(
-    model: str, data: str | None = None, preset: str = "small", overrides: dict | None = None
+    model: str,
+    data: str | None = None,
+    preset: str = "small",
+    overrides: dict | None = None,
+    preset_data: bool = True,
 ) -> RunSpec:
-    """Model defaults <- preset <- overrides ({"model": {...}, "data": {...}, "train": {...}})."""
+    """Model defaults <- preset <- overrides ({"model": {...}, "data": {...}, "train": {...}}).
+
+    preset_data=False leaves the preset's data section out (the leaderboard gives every model
+    the same data, and a preset's data may not even be valid for another dataset)."""
     overrides = overrides or {}
     unknown = set(overrides) - {"model", "data", "train"}
     if unknown:
@@ -89,7 +96,7 @@ def make_spec(
     chosen = model_cls.preset(preset)
 
     def section(name, default):
-        preset_part = dict(chosen.get(name, {}))
+        preset_part = dict(chosen.get(name, {})) if name != "data" or preset_data else {}
         if name == "data":  # a preset's data keys are for its model's datasets: skip what this one lacks
             if dataclasses.is_dataclass(default):
                 known = {f.name for f in dataclasses.fields(default)}
