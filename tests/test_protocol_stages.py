@@ -146,6 +146,20 @@ def test_keep_best_needs_the_validation_metric(tmp_path):
             trainer.fit()
 
 
+def test_keep_every_keeps_a_checkpoint_per_validation(tmp_path):
+    from vidis.train.checkpoint import kept_checkpoints, load_model
+
+    Trainer(spec("tiny_ae", steps=4, eval_every=2, keep_every=True), tmp_path, progress=False).fit()
+    assert kept_checkpoints(tmp_path) == [(2, "step2"), (4, "step4")]
+    early, last = load_model(tmp_path, "step2"), load_model(tmp_path)
+    assert read_checkpoint(tmp_path / "checkpoints" / "step2.pt")["step"] == 2
+    assert any(not torch.equal(a, b) for a, b in zip(early.state_dict().values(), last.state_dict().values()))
+    final = load_model(tmp_path, "step4").state_dict()
+    assert all(torch.equal(value, final[name]) for name, value in last.state_dict().items())
+    with pytest.raises(ConfigError, match="stepN"):
+        load_model(tmp_path, "step2.pt")
+
+
 def test_resume_writes_the_new_train_settings(tmp_path):
     Trainer(spec("tiny_ae", steps=2), tmp_path, progress=False).fit()
     Trainer(spec("tiny_ae", steps=4), tmp_path, resume=True, progress=False).fit()

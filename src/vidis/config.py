@@ -41,6 +41,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop (validate, checkpoint) once training has run this long; 0 = no limit
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over train.steps), per optimiser
     keep_best: bool = False  # also keep checkpoints/best.pt, the checkpoint of the lowest validation loss
+    keep_every: bool = False  # also keep checkpoints/stepN.pt at every validation (curves over training)
     tensorboard: bool = True  # events in RUN/tensorboard/ when the tensorboard package is installed
 
     def validate(self):

@@ -9,6 +9,7 @@ crash mid-write never leaves a broken `last.pt`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -122,14 +123,24 @@ def read_checkpoint(path: Path, device="cpu") -> dict:
 
 
 def checkpoint_path(run_dir, checkpoint: str = "last") -> Path:
-    """RUN/checkpoints/{last,best}.pt."""
-    if checkpoint not in CHECKPOINTS:
-        raise ConfigError(f"checkpoint must be one of {', '.join(CHECKPOINTS)}, got {checkpoint!r}")
+    """RUN/checkpoints/{last,best}.pt, or RUN/checkpoints/stepN.pt (kept with train.keep_every)."""
+    if checkpoint not in CHECKPOINTS and not re.fullmatch(r"step\d+", checkpoint):
+        raise ConfigError(f"checkpoint must be one of {', '.join(CHECKPOINTS)} or stepN, got {checkpoint!r}")
     return Path(run_dir) / "checkpoints" / f"{checkpoint}.pt"
 
 
+def kept_checkpoints(run_dir) -> list[tuple[int, str]]:
+    """[(step, "stepN")] of the checkpoints a run kept at its validations (train.keep_every), in order."""
+    found = []
+    for path in (Path(run_dir) / "checkpoints").glob("step*.pt"):
+        match = re.fullmatch(r"step(\d+)", path.stem)
+        if match:
+            found.append((int(match.group(1)), path.stem))
+    return sorted(found)
+
+
 def load_model(run_dir, checkpoint: str = "last", device: str = "cpu"):
-    """The trained model of `run_dir` at checkpoint "last" or "best", in eval mode, on `device`."""
+    """The trained model of `run_dir` at checkpoint "last", "best" or "stepN", in eval mode, on `device`."""
     run_dir = check_run_dir(run_dir)
     spec = RunSpec.load(run_dir)
     path = checkpoint_path(run_dir, checkpoint)

@@ -3,7 +3,8 @@
 A run folder holds `config.json`, `log.csv` (long format: step, split, metric, value),
 `checkpoints/last.pt` (written atomically at every evaluation, at each stage's end and at the
 end), `checkpoints/best.pt` with `train.keep_best` (the checkpoint of the lowest validation
-`model.validation_metric`, "loss" by default) and whatever evaluation writes later.
+`model.validation_metric`, "loss" by default), `checkpoints/stepN.pt` at every validation with
+`train.keep_every`, and whatever evaluation writes later.
 Resuming restores model, optimisers, their schedulers, stage, step and RNG state, and the
 data of step s are a pure function of (seed, s), so a resumed run on CPU gives the same
 losses as an uninterrupted one. A resumed run writes its (possibly changed train.*) spec
@@ -501,6 +502,8 @@ class Trainer:
         )
         if improved:
             copy_checkpoint(path, checkpoint_path(self.run_dir, "best"))
+        if self.spec.train.keep_every:
+            copy_checkpoint(path, checkpoint_path(self.run_dir, f"step{self.step}"))
         if self.tensorboard is not None:
             self.tensorboard.flush()
 
