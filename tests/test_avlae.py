@@ -181,10 +181,73 @@ def test_both_adversarial_forms():
         build(gan_loss="hinge")
 
 
-def test_cli_smoke_train(tmp_path):
+def test_cli_smoke_train_and_the_judge_fd_curve_over_kept_checkpoints(tmp_path, monkeypatch):
+    from vidis.papers import paper001
+
     run = tmp_path / "run"
-    assert main(["train", "--model", "avlae", "--preset", "smoke", "--out", str(run), "--no-progress"]) == 0
+    args = ["train", "--model", "avlae", "--preset", "smoke", "--out", str(run), "--no-progress"]
+    assert main([*args, "--set", "train.keep_every=true"]) == 0  # smoke: 4 steps, validation every 2
     assert (run / "checkpoints" / "last.pt").exists()
+    seen = []
+
+    def outputs(judge, videos):  # a stand-in judge: its features are the mean pixel of each clip
+        seen.append(videos)
+        return None, None, videos.flatten(1).mean(1, keepdim=True).double()
+
+    monkeypatch.setattr(paper001, "judge_outputs", outputs)
+    monkeypatch.setattr(paper001, "frechet_distance", lambda a, b: float((a.mean() - b.mean()).abs()))
+    val, test = torch.full((8, 1), 0.5, dtype=torch.float64), torch.full((8, 1), 0.4, dtype=torch.float64)
+    curve = paper001.fd_curve(run, None, val, test, 4, "cpu")
+    assert [c["step"] for c in curve] == [0, 2, 4]  # untrained, the kept checkpoints (the last: 4)
+    assert [c["checkpoint"] for c in curve] == ["initial", "step2", "last"]
+    assert all(v.shape[0] == 4 for v in seen)
+    means = [float(v.mean()) for v in seen]
+    assert len(set(means)) == 3  # three different models generated
+    assert [c["judge_fd_val"] for c in curve] == pytest.approx([abs(m - 0.5) for m in means], abs=1e-6)
+    assert [c["judge_fd"] for c in curve] == pytest.approx([abs(m - 0.4) for m in means], abs=1e-6)
+    from vidis.train.checkpoint import load_model
+    from vidis.train.spec import RunSpec
+
+    spec, shape = RunSpec.load(run), load_model(run).video_shape  # step 0: rebuilt from the seed
+    torch.manual_seed(spec.train.seed)
+    initial = build_model(spec, shape)
+    torch.manual_seed(0)
+    assert float(initial.eval().generate(4).mean()) == pytest.approx(means[0], abs=1e-6)
+    chosen = paper001.select_checkpoint(curve)  # by validation, never step 0
+    assert chosen["step"] > 0 and chosen["judge_fd_val"] == min(c["judge_fd_val"] for c in curve[1:])
+    trivial = {"mean clip": {"generation_judge_fd": 0.5}}
+    assert paper001.plot_fd_curve(curve, trivial, tmp_path / "c.png").stat().st_size > 0
+
+
+def test_mapping_init_keeps_w_at_unit_scale():
+    """He init: w's spread per dimension stays near the scale of z after 5 layers; PyTorch's default
+    init shrinks it about 0.5x per layer (the collapse of the first `small` run)."""
+    spreads = {}
+    for init in ("he", "torch"):
+        net, _, _, _ = build("small", mapping_init=init)
+        with torch.no_grad():
+            spreads[init] = float(net.mapping_a(torch.randn(512, net.config.latent_dim)).std(0).mean())
+    assert spreads["he"] > 0.3 and spreads["torch"] < 0.05
+
+
+def test_reconstruction_reduction_and_mapping_learning_rate():
+    net, _, _, _ = build()
+    w, fake = net.fake_clips(3, "cpu")
+    torch.manual_seed(1)
+    total, terms = net.latent_reconstruction(w, fake)
+    net.config.rec_reduction = "mean"
+    torch.manual_seed(1)  # the same random frames for E_A
+    mean, mean_terms = net.latent_reconstruction(w, fake)
+    D = net.config.latent_dim
+    assert torch.allclose(mean * D, total) and torch.allclose(
+        mean_terms["rec_appearance"] * D, terms["rec_appearance"]
+    )
+    net, optims, train, _ = build(mapping_lr_scale=0.1)
+    lrs = {name: opt.optimizer.param_groups[0]["lr"] for name, opt in optims.items()}
+    assert lrs["mapping_a"] == lrs["mapping_m"] == pytest.approx(0.1 * train.lr)
+    assert lrs["generator"] == lrs["video_discriminator"] == train.lr
+    with pytest.raises(ConfigError, match="mapping_init"):
+        build(mapping_init="xavier")
 
 
 # -- paper 001's reproduction ---------------------------------------------------------------------
@@ -275,3 +338,37 @@ def test_reproduce_smoke_writes_tables_and_reuses_runs(tmp_path, monkeypatch, ca
     out = capsys.readouterr().out
     assert out.count("reusing ") == 6 and "resuming" not in out  # the main run and five ablations
     assert "training avlae" not in out and "training ablation" not in out
+
+
+def test_minibatch_std_lets_the_critics_see_a_collapsed_batch():
+    from vidis.models.avlae import minibatch_std
+
+    same = torch.ones(4, 3)
+    assert torch.equal(minibatch_std(same)[:, -1], torch.zeros(4))  # identical rows: no spread
+    rows = torch.randn(6, 5)
+    assert torch.allclose(minibatch_std(rows)[:, -1], rows.std(0, unbiased=False).mean().expand(6))
+    net, _, _, batch = build(minibatch_std=True)
+    video = batch["video"]
+    with torch.no_grad():
+        logits = net.video_logit(video, net.motion_code(video))
+        other = video.clone()
+        other[1:] = video[:1]  # clip 0 unchanged, the rest copies of it: a collapsed batch
+        collapsed = net.video_logit(other, net.motion_code(other))
+    assert logits[0] != collapsed[0]  # D_V's verdict on clip 0 depends on the batch
+    off, _, _, _ = build()
+    with torch.no_grad():
+        alone = off.video_logit(video, off.motion_code(video))[0]
+        copies = off.video_logit(other, off.motion_code(other))[0]
+    assert torch.allclose(alone, copies)  # without it, each clip is judged alone
+
+
+def test_linear_generator_output_is_a_valid_clip_in_eval_mode():
+    net, _, _, _ = build(generator_output="linear")
+    w = net.map(*net.sample_z(4, "cpu"))
+    with torch.no_grad():
+        net.generator.out.bias.fill_(3.0)  # far outside [0, 1] before the clamp
+        raw = net.generator(w)
+        net.eval()
+        clip = net.generator(w)
+    assert raw.min() > 1 and torch.equal(clip, raw.clamp(0, 1))
+    assert net.generate(2).max() <= 1

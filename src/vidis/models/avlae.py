@@ -75,6 +75,7 @@ from .base import VideoModel
 from .flow import FlowEstimator
 
 GAN_LOSSES = ("nonsaturating", "minimax")
+MAPPING_INITS = ("he", "torch")
 SLOPE = 0.2  # leaky ReLU slope (ALAE)
 
 
@@ -96,6 +97,11 @@ class AVLAEConfig:
     rec_motion_weight: float = 1.0  # K1 (eq. 10)
     rec_appearance_weight: float = 1.0  # K2 (eq. 10)
     motion_encoder: bool = True  # False: no E_M (Table 3, last row)
+    mapping_init: str = "he"  # F's linear layers: "he" (unit-scale w, as ALAE's equalised lr) or "torch"
+    rec_reduction: str = "sum"  # eq. 10's squared L2: "sum" over dimensions (the text) or "mean" (ALAE)
+    mapping_lr_scale: float = 1.0  # F_A's and F_M's learning rate = train.lr x this (ALAE's mapping: 0.1)
+    minibatch_std: bool = False  # D_I and D_V also read the batch's feature spread (ProGAN/StyleGAN)
+    generator_output: str = "sigmoid"  # G's last activation: "sigmoid", or "linear" (ALAE; clamped in eval)
 
     def validate(self):
         for name in ("latent_dim", "mapping_layers", "generator_width", "encoder_width", "max_channels",
@@ -105,9 +111,19 @@ class AVLAEConfig:
                 raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
         if self.gan_loss not in GAN_LOSSES:
             raise ConfigError(f"model.gan_loss must be one of {', '.join(GAN_LOSSES)}, got {self.gan_loss!r}")
+        if not self.mapping_lr_scale > 0:
+            raise ConfigError(f"model.mapping_lr_scale must be > 0, got {self.mapping_lr_scale}")
         for name in ("r1_gamma", "rec_motion_weight", "rec_appearance_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"model.{name} must be >= 0, got {getattr(self, name)}")
+        if self.mapping_init not in MAPPING_INITS:
+            raise ConfigError(f"model.mapping_init must be one of {', '.join(MAPPING_INITS)}, "
+                              f"got {self.mapping_init!r}")
+        if self.generator_output not in ("sigmoid", "linear"):
+            raise ConfigError(f"model.generator_output must be sigmoid or linear, "
+                              f"got {self.generator_output!r}")
+        if self.rec_reduction not in ("sum", "mean"):
+            raise ConfigError(f"model.rec_reduction must be sum or mean, got {self.rec_reduction!r}")
         if not self.flow_alpha > 0:
             raise ConfigError(f"model.flow_alpha must be > 0, got {self.flow_alpha}")
         if not self.motion_encoder and self.rec_motion_weight > 0:
@@ -134,14 +150,34 @@ def fc_stack(sizes: list[int], last_activation: bool) -> nn.Sequential:
 
 
 class Mapping(nn.Module):
-    """F_A or F_M: z (B, D) -> w (B, D); pixel norm of z (ALAE), then FC + leaky ReLU x layers."""
+    """F_A or F_M: z (B, D) -> w (B, D); pixel norm of z (ALAE), then FC + leaky ReLU x layers.
 
-    def __init__(self, dim: int, layers: int):
+    init "he": weights N(0, 2 / ((1 + slope^2) fan_in)), biases 0, so w keeps unit scale through
+    the layers, as ALAE's equalised learning rate gives at initialisation. "torch" (PyTorch's
+    default, std 1 / sqrt(3 fan_in)) shrinks w by about 0.5 per layer: after 5 layers its
+    per-dimension spread is about 0.01, every generated clip is nearly the same and `small`
+    collapsed (results/paper001/README.md).
+    """
+
+    def __init__(self, dim: int, layers: int, init: str = "he"):
         super().__init__()
         self.net = fc_stack([dim] * (layers + 1), last_activation=True)
+        if init == "he":
+            for layer in self.net:
+                if isinstance(layer, nn.Linear):
+                    nn.init.kaiming_normal_(layer.weight, a=SLOPE, nonlinearity="leaky_relu")
+                    nn.init.zeros_(layer.bias)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(pixel_norm(z))
+
+
+def minibatch_std(features: torch.Tensor) -> torch.Tensor:
+    """features (B, F) -> (B, F + 1): the standard deviation of each feature over the batch, averaged
+    over features, appended to every row (ProGAN's minibatch standard deviation; a critic that
+    sees it can tell a collapsed batch of identical samples from real ones)."""
+    spread = features.float().std(0, unbiased=False).mean().to(features.dtype)  # 0 for a batch of one
+    return torch.cat([features, spread.expand(features.shape[0], 1)], -1)
 
 
 def halvings(size: int) -> int:
@@ -165,11 +201,14 @@ class Generator(nn.Module):
 
     FC to (c0, T0, 4, 4); then per block a spatial transposed conv (1, 4, 4) / (1, 2, 2) and a
     temporal one (4, 1, 1) / (2, 1, 1) while T still has to grow (else a (3, 1, 1) conv), each
-    followed by leaky ReLU and pixel norm; a (1, 3, 3) conv and a sigmoid give the frames.
+    followed by leaky ReLU and pixel norm; a (1, 3, 3) conv and a sigmoid give the frames, or
+    (output "linear", as ALAE's to_rgb) the conv + 0.5, unbounded while training (the critics
+    see it as it is) and clamped to [0, 1] in eval mode.
     """
 
-    def __init__(self, in_dim: int, video_shape, width: int, max_channels: int):
+    def __init__(self, in_dim: int, video_shape, width: int, max_channels: int, output: str = "sigmoid"):
         super().__init__()
+        self.output = output
         T, C, H, _ = video_shape
         k = halvings(H)
         kt = time_halvings(T, k)
@@ -191,7 +230,12 @@ class Generator(nn.Module):
         for spatial, temporal in self.blocks:
             x = pixel_norm(lrelu(spatial(x)))
             x = pixel_norm(lrelu(temporal(x)))
-        return torch.sigmoid(self.out(x)).transpose(1, 2)  # (B, T, C, H, W)
+        y = self.out(x)
+        if self.output == "sigmoid":
+            y = torch.sigmoid(y)
+        else:  # linear around mid-grey: no saturation while training; a valid clip in eval mode
+            y = y + 0.5 if self.training else (y + 0.5).clamp(0, 1)
+        return y.transpose(1, 2)  # (B, T, C, H, W)
 
 
 class FrameEncoder(nn.Module):
@@ -271,14 +315,19 @@ SMOKE = {
     "train": {"steps": 4, "batch_size": 4, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 2, "eval_batches": 1,
               "log_every": 1},
 }
+# small: eq. 10 as a mean over dimensions (ALAE's code; the text's sum let step III's appearance
+# term dominate: see docs/paper001.md's experiments) and a checkpoint kept at every validation, so
+# that the reproduction can draw judge-FD over training and score the checkpoint with the lowest
+# judge-FD on validation clips (GAN training at this scale collapses after a few hundred steps)
 SMALL_MODEL = {"latent_dim": 64, "generator_width": 16, "encoder_width": 16, "max_channels": 128,
                "generator_max_channels": 128,
-               "motion_channels": 32, "discriminator_hidden": 128, "flow_iterations": 10}
+               "motion_channels": 32, "discriminator_hidden": 128, "flow_iterations": 10,
+               "rec_reduction": "mean"}
 SMALL = {
     "model": SMALL_MODEL,
     "data": {"image_size": 32, "num_frames": 8},
     "train": {"steps": 1500, "batch_size": 16, "lr": 2e-4, "adam_beta1": 0.5, "eval_every": 250,
-              "eval_batches": 2, "log_every": 25},
+              "eval_batches": 2, "log_every": 25, "keep_every": True},
 }
 # small: about 2 s per step on one loaded CPU core (docs/paper001.md), so 1500 steps < 60 minutes;
 # the Table 3 analogue: five runs of at most 20 minutes on 2 CPU cores each (issue 14): 500 steps
@@ -321,17 +370,20 @@ class AVLAE(VideoModel):
         if T < 2:
             raise ConfigError(f"avlae needs clips of at least 2 frames (flow between frames), got {T}")
         D = c.latent_dim
-        self.mapping_a = Mapping(D, c.mapping_layers)
-        self.mapping_m = Mapping(D, c.mapping_layers)
-        self.generator = Generator(2 * D, video_shape, c.generator_width, c.generator_max_channels)
+        self.mapping_a = Mapping(D, c.mapping_layers, c.mapping_init)
+        self.mapping_m = Mapping(D, c.mapping_layers, c.mapping_init)
+        self.generator = Generator(2 * D, video_shape, c.generator_width, c.generator_max_channels,
+                                   c.generator_output)
         self.appearance_encoder = FrameEncoder(C, H, D, c.encoder_width, c.max_channels)
-        self.image_discriminator = fc_stack([D, c.discriminator_hidden, c.discriminator_hidden, 1], False)
+        extra = 1 if c.minibatch_std else 0
+        hidden = c.discriminator_hidden
+        self.image_discriminator = fc_stack([D + extra, hidden, hidden, 1], False)
         self.flow = FlowEstimator(c.flow_downsample, alpha=c.flow_alpha, iterations=c.flow_iterations)
         self.motion_encoder = (MotionEncoder(T - 1, self.flow.output_size(H, W), D, c.motion_channels)
                                if c.motion_encoder else None)
         self.video_trunk = VideoTrunk(video_shape, c.encoder_width, c.max_channels)
         code = D if c.motion_encoder else 0
-        self.video_head = fc_stack([self.video_trunk.features + code, c.discriminator_hidden,
+        self.video_head = fc_stack([self.video_trunk.features + code + extra, c.discriminator_hidden,
                                     c.discriminator_hidden, 1], False)
         if not c.motion_encoder:  # no E_M: nothing encodes motion
             self.capabilities = frozenset({"generate"})
@@ -352,7 +404,8 @@ class AVLAE(VideoModel):
         out = {}
         for name, modules in self.networks().items():
             params = [p for m in modules for p in m.parameters() if p.requires_grad]
-            adam = torch.optim.Adam(params, lr=train.lr, betas=(train.adam_beta1, train.adam_beta2))
+            lr = train.lr * (self.config.mapping_lr_scale if name.startswith("mapping") else 1.0)
+            adam = torch.optim.Adam(params, lr=lr, betas=(train.adam_beta1, train.adam_beta2))
             out[name] = Optim(adam, make_scheduler(adam, train))
         return out
 
@@ -369,13 +422,18 @@ class AVLAE(VideoModel):
     def video_logit(self, video: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
         """D_V(x, E_M(x)) (eq. 8): (B,)."""
         features = self.video_trunk(video.transpose(1, 2))  # (B, F)
+        if self.config.minibatch_std:
+            features = minibatch_std(features)
         if code is not None:
             features = torch.cat([features, code], -1)
         return self.video_head(features).squeeze(-1)
 
     def image_logit(self, frame: torch.Tensor) -> torch.Tensor:
         """D_I(E_A(x_t)) (eq. 9): (B,)."""
-        return self.image_discriminator(self.appearance_encoder(frame)).squeeze(-1)
+        code = self.appearance_encoder(frame)  # (B, D)
+        if self.config.minibatch_std:
+            code = minibatch_std(code)
+        return self.image_discriminator(code).squeeze(-1)
 
     def sample_z(self, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
         D = self.config.latent_dim
@@ -470,13 +528,14 @@ class AVLAE(VideoModel):
         """Eq. 10 with w = [w_A; w_M] as targets; a term with weight 0 is not computed."""
         c, D = self.config, self.config.latent_dim
         loss, terms = fake.new_zeros((), dtype=torch.float32), {}
+        scale = 1.0 / D if c.rec_reduction == "mean" else 1.0
         if c.rec_motion_weight > 0:
-            rec_m = (w[:, D:] - self.motion_code(fake)).float().pow(2).sum(1).mean()
+            rec_m = scale * (w[:, D:] - self.motion_code(fake)).float().pow(2).sum(1).mean()
             loss = loss + c.rec_motion_weight * rec_m
             terms["rec_motion"] = rec_m.detach()
         if c.rec_appearance_weight > 0:
             code = self.appearance_encoder(self.random_frames(fake))
-            rec_a = (w[:, :D] - code).float().pow(2).sum(1).mean()
+            rec_a = scale * (w[:, :D] - code).float().pow(2).sum(1).mean()
             loss = loss + c.rec_appearance_weight * rec_a
             terms["rec_appearance"] = rec_a.detach()
         return loss, terms

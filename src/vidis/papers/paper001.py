@@ -41,8 +41,8 @@ from ..eval.figures import swap_grid
 from ..eval.gt_swaps import ground_truth_swap_scores
 from ..eval.judge import describe_judge, get_or_train_judge, judge_outputs
 from ..metrics.stats import frechet_distance, inception_score
-from ..train.checkpoint import checkpoint_path, load_model
-from ..train.spec import make_spec
+from ..train.checkpoint import checkpoint_path, kept_checkpoints, load_model
+from ..train.spec import RunSpec, build_model, make_spec
 from ..train.trainer import pick_device
 from ..viz import save_gif, video_grid
 from ..viz.report import Section, write_report
@@ -132,6 +132,89 @@ def trivial_generators(train, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
+def fd_curve(run_dir: Path, judge, val_feats, test_feats, num_generated: int, device: str) -> list[dict]:
+    """[{"step", "checkpoint", "judge_fd_val", "judge_fd"}] of the untrained model (step 0: the
+    trainer's initialisation, rebuilt from the run's seed), the checkpoints the run kept at its
+    validations (train.keep_every) and its last one, each against the validation clips' and the
+    test clips' judge features: does judge-FD fall during training?"""
+    last = load_model(run_dir, device=device)
+    names = {step: name for step, name in kept_checkpoints(run_dir)} | {last.step: "last"}
+    spec = RunSpec.load(run_dir)
+    torch.manual_seed(spec.train.seed)  # as the trainer does before it builds the model
+    initial = build_model(spec, last.video_shape).to(device).eval()
+    curve = []
+    for step in [0, *sorted(names)]:
+        name = "initial" if step == 0 else names[step]
+        model = {"initial": initial, "last": last}.get(name) or load_model(run_dir, name, device=device)
+        _, _, feats = judge_outputs(judge, generated(model, num_generated))
+        curve.append(
+            {
+                "step": step,
+                "checkpoint": name,
+                "judge_fd_val": frechet_distance(feats, val_feats),
+                "judge_fd": frechet_distance(feats, test_feats),
+            }
+        )
+    return curve
+
+
+def select_checkpoint(curve: list[dict]) -> dict:
+    """The trained checkpoint (step > 0) with the lowest judge-FD on validation clips: early
+    stopping by a validation score, never by the test clips."""
+    return min((c for c in curve if c["step"] > 0), key=lambda c: c["judge_fd_val"])
+
+
+def plot_fd_curve(curve: list[dict], trivial: dict, path: Path) -> Path:
+    """judge-FD of the kept checkpoints (log scale; test and validation clips), the checkpoint
+    scored in the tables starred, the trivial generators (test clips) as grey lines."""
+    from ..viz.plots import _figure, _save  # noqa: PLC0415
+
+    fig = _figure((5.0, 3.4))
+    ax = fig.subplots()
+    steps = [c["step"] for c in curve]
+    ax.plot(steps, [c["judge_fd"] for c in curve], "o-", color="C0", label="avlae, test clips")
+    ax.plot(steps, [c["judge_fd_val"] for c in curve], "s--", color="C1", label="avlae, validation clips")
+    chosen = select_checkpoint(curve)
+    ax.plot([chosen["step"]], [chosen["judge_fd"]], "*", color="C3", markersize=12, label="scored checkpoint")
+    for (name, row), style in zip(trivial.items(), ("-.", ":")):
+        ax.axhline(row["generation_judge_fd"], color="grey", linestyle=style, linewidth=1, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("training iteration")
+    ax.set_ylabel("judge-FD (lower is better)")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def curve_table(results: dict, data: str) -> Table:
+    curve = results.get("avlae", {}).get("fd_curve", [])
+    chosen = results.get("avlae", {}).get("selected", {}).get("step")
+    rows = [
+        [
+            f"{c['step']}" + (" (scored)" if c["step"] == chosen else ""),
+            _num(c["judge_fd_val"]),
+            _num(c["judge_fd"]),
+        ]
+        for c in curve
+    ]
+    trivial = "; ".join(
+        f"{k} {_num(v['generation_judge_fd'])}" for k, v in results.get("trivial", {}).items()
+    )
+    n = results.get("avlae", {}).get("num_generated", "")
+    notes = [
+        f"judge-FD of {n} generated clips at the initialisation (0) and at each checkpoint the run "
+        "kept (train.keep_every), against the validation and the test clips' judge features. The "
+        "tables score the checkpoint with the lowest validation judge-FD (scored). Trivial "
+        f"generators (test clips): {trivial}." + ("" if rows else f" {NOT_MEASURED}.")
+    ]
+    return Table(
+        f"judge-FD during training ({data})",
+        ["iteration", "judge-FD (validation)", "judge-FD (test)"],
+        rows,
+        notes,
+    )
+
+
+@torch.no_grad()
 def latent_control(model, judge, factors, n: int, batch_size: int = 50) -> dict:
     """Per factor, the judge's class-change rate within pairs: z_A fixed (z_M redrawn), z_M fixed,
     and independent draws (module doc)."""
@@ -201,6 +284,17 @@ def evaluate(
                 }
             )
     return row
+
+
+def _selected(run_dir: Path, judge, val_feats, test_feats, num_generated: int, device: str):
+    """(the checkpoint with the lowest validation judge-FD, loaded; the curve; its entry)."""
+    curve = fd_curve(run_dir, judge, val_feats, test_feats, num_generated, device)
+    chosen = select_checkpoint(curve)
+    return load_model(run_dir, chosen["checkpoint"], device=device), curve, chosen
+
+
+def _steps(curve: list[dict], chosen: dict) -> str:
+    return f"{chosen['step']} of {curve[-1]['step']}"
 
 
 # -- tables ----------------------------------------------------------------------------------------
@@ -381,6 +475,8 @@ def reproduce(
         print(f"used for every judged score: {describe_judge(judge)}")
         real = test.batch(range(min(num_clips, len(test))))["video"]
         _, _, real_feats = judge_outputs(judge, real)
+        val = eval_dataset(data, "val", **options)
+        _, _, val_feats = judge_outputs(judge, val.batch(range(min(num_clips, len(val))))["video"])
         train = make_dataset(data, "train", **options)
         results: dict = {
             "trivial": {
@@ -389,17 +485,21 @@ def reproduce(
             }
         }
         if checkpoint_path(folder / "avlae").exists():
-            model = load_model(folder / "avlae", device=device)
             print(f"evaluating avlae on {data}")
+            model, curve, chosen = _selected(
+                folder / "avlae", judge, val_feats, real_feats, num_generated, device
+            )
             results["avlae"] = evaluate(model, test, judge, num_clips, num_generated, device)
+            results["avlae"].update(fd_curve=curve, selected=chosen, steps_trained=_steps(curve, chosen))
             results["avlae"]["figures"] = figures(model, test, folder / "figures", device)
+            plot_fd_curve(curve, results["trivial"], folder / "figures" / "fd_curve.png")
         results["ablations"] = {}
         for name, run in ablation_runs.items():
             if checkpoint_path(run).exists():
                 # judge-FD and latent control only (swaps and reconstruction are in the main table)
-                model = load_model(run, device=device)
                 print(f"evaluating ablation {name} on {data}")
-                row = {"steps_trained": getattr(model, "step", None)}
+                model, curve, chosen = _selected(run, judge, val_feats, real_feats, num_generated, device)
+                row = {"steps_trained": _steps(curve, chosen), "fd_curve": curve, "selected": chosen}
                 row.update(
                     {
                         f"generation_{k}": v
@@ -417,6 +517,7 @@ def reproduce(
             "table1": table12(results, data, dynamic, static),
             "control": control_table(results, data, factors),
             "reconstruction": reconstruction_table(results, data, factors),
+            "curve": curve_table(results, data),
         }
         if ablation_runs:
             tables_out["table3"] = table3(results, data)
@@ -432,13 +533,13 @@ def reproduce(
     for data, v in everything.items():
         images = [
             f"{data}/figures/{n}"
-            for n in ("generation.gif", "control.gif", "reconstruction.gif", "swap.gif")
+            for n in ("fd_curve.png", "generation.gif", "control.gif", "reconstruction.gif", "swap.gif")
             if (out / data / "figures" / n).exists()
         ]
         sections.append(
             Section(
-                f"{data}: samples; latent control (row: z_A, column: z_M); real clips above "
-                "their reconstructions; swaps (cell (i, j): appearance of i, motion of j)",
+                f"{data}: judge-FD during training; samples; latent control (row: z_A, column: z_M); "
+                "real clips above their reconstructions; swaps (cell (i, j): appearance of i, motion of j)",
                 images=images,
             )
         )
