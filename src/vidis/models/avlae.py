@@ -53,7 +53,13 @@ Where vidis departs from the paper and from ALAE's code (see docs/paper001.md):
 - R1 on D_V is taken w.r.t. the clip and the flow fields (D_V's two inputs), not through the flow
   estimator (no double backward through it); on D_I w.r.t. the real frame, as ALAE.
 - no equalised learning rate, style modulation or progressive growing (ALAE's code); pixel norm
-  of z before F (ALAE's mapping) and after each generator activation (no BatchNorm).
+  of z before F (ALAE's mapping) and after each generator activation (no BatchNorm). F's layers are
+  He-initialised (`mapping_init`), which keeps w at unit scale as equalised lr does at
+  initialisation; PyTorch's default shrank w's spread to 0.01 and `small` collapsed.
+- eq. 10 is summed over dimensions (the text; `rec_reduction` "mean" is ALAE's, used by `small`).
+- options for stabilising the adversarial game, off by default (docs/paper001.md has the runs
+  that tried them): `mapping_lr_scale` (ALAE's 0.1), `minibatch_std` (ProGAN's batch spread in
+  D_I and D_V), `generator_output` "linear" (ALAE's to_rgb; clamped in eval mode).
 - the paper gives no widths or batch size; the presets choose them (paper: G about 25M parameters).
 """
 
