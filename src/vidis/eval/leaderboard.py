@@ -93,8 +93,13 @@ COLUMNS = [
 ]
 
 
-# the rows of a table; a pair that fits but has not been scored is "not yet run" in every output
-STATUS_TEXT = {"fits": "not yet run", "not yet run": "not yet run", "done": "done", "failed": "failed"}
+# every output says "not yet run" for a pair that fits but has not been scored (`public_status`);
+# these statuses have a row in a table, the others ("does not fit") a line under it
+TABLE_STATUSES = ("not yet run", "done", "failed")
+
+
+def public_status(status: str) -> str:
+    return "not yet run" if status == "fits" else status
 
 
 @dataclasses.dataclass
@@ -453,7 +458,7 @@ def _judge_meta(judge) -> dict:
 
 def flat_row(pair: Pair) -> dict:
     """Status, reason and every scalar result, keys "section.metric"."""
-    row = {"data": pair.data, "model": pair.row, "status": STATUS_TEXT.get(pair.status, pair.status),
+    row = {"data": pair.data, "model": pair.row, "status": public_status(pair.status),
            "reason": pair.reason}
     for key, value in _flatten(pair.results).items():
         if isinstance(value, (int, float, str)) or value is None:
@@ -542,7 +547,7 @@ def _write(out: Path, pairs: list[Pair], meta: dict, write_html):
                 "model": p.model,
                 "row": p.row,
                 "preset": p.preset,
-                "status": STATUS_TEXT.get(p.status, p.status),
+                "status": public_status(p.status),
                 "reason": p.reason,
                 "stage_clips": p.stage_clips,
                 "results": p.results,
@@ -567,11 +572,11 @@ def markdown(rows: list[dict], meta: dict) -> str:
     parts = [f"# vidis leaderboard ({meta['preset']})\n"]
     for data in dict.fromkeys(r["data"] for r in rows):
         these = [r for r in rows if r["data"] == data]
-        scored = [r for r in these if r["status"] in STATUS_TEXT]
+        scored = [r for r in these if r["status"] in TABLE_STATUSES]
         best = best_values([r for r in scored if r["status"] == "done"])
         table = Table(data, ["model", "status"] + [label for _, label, _ in COLUMNS])
         for r in scored:
-            cells = [r["model"], STATUS_TEXT[r["status"]]]
+            cells = [r["model"], r["status"]]
             for key, _, _ in COLUMNS:
                 text = format_cell(r.get(key))
                 cells.append(f"**{text}**" if key in best and r.get(key) == best[key] else text)

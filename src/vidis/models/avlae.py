@@ -115,21 +115,17 @@ class AVLAEConfig:
                      "motion_channels", "discriminator_hidden", "flow_downsample", "flow_iterations"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
-        if self.gan_loss not in GAN_LOSSES:
-            raise ConfigError(f"model.gan_loss must be one of {', '.join(GAN_LOSSES)}, got {self.gan_loss!r}")
+        choices = {"gan_loss": GAN_LOSSES, "mapping_init": MAPPING_INITS, "rec_reduction": ("sum", "mean"),
+                   "generator_output": ("sigmoid", "linear")}
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"model.{name} must be one of {', '.join(allowed)}, got {value!r}")
         if not self.mapping_lr_scale > 0:
             raise ConfigError(f"model.mapping_lr_scale must be > 0, got {self.mapping_lr_scale}")
         for name in ("r1_gamma", "rec_motion_weight", "rec_appearance_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"model.{name} must be >= 0, got {getattr(self, name)}")
-        if self.mapping_init not in MAPPING_INITS:
-            raise ConfigError(f"model.mapping_init must be one of {', '.join(MAPPING_INITS)}, "
-                              f"got {self.mapping_init!r}")
-        if self.generator_output not in ("sigmoid", "linear"):
-            raise ConfigError(f"model.generator_output must be sigmoid or linear, "
-                              f"got {self.generator_output!r}")
-        if self.rec_reduction not in ("sum", "mean"):
-            raise ConfigError(f"model.rec_reduction must be sum or mean, got {self.rec_reduction!r}")
         if not self.flow_alpha > 0:
             raise ConfigError(f"model.flow_alpha must be > 0, got {self.flow_alpha}")
         if not self.motion_encoder and self.rec_motion_weight > 0:
@@ -389,8 +385,7 @@ class AVLAE(VideoModel):
                                if c.motion_encoder else None)
         self.video_trunk = VideoTrunk(video_shape, c.encoder_width, c.max_channels)
         code = D if c.motion_encoder else 0
-        self.video_head = fc_stack([self.video_trunk.features + code + extra, c.discriminator_hidden,
-                                    c.discriminator_hidden, 1], False)
+        self.video_head = fc_stack([self.video_trunk.features + code + extra, hidden, hidden, 1], False)
         if not c.motion_encoder:  # no E_M: nothing encodes motion
             self.capabilities = frozenset({"generate"})
 

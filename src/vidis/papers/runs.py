@@ -48,8 +48,12 @@ def run_finished(run_dir: Path) -> bool:
     last = checkpoint_path(Path(run_dir))
     if not last.exists():
         return False
-    state = read_checkpoint(last)
-    return state["step"] >= RunSpec.load(run_dir).train.steps or bool(state.get("time_limited"))
+    return _finished(read_checkpoint(last), RunSpec.load(run_dir))
+
+
+def _finished(state: dict, saved: RunSpec) -> bool:
+    """A checkpoint `state` of the run `saved` is final: all steps trained, or the time limit hit."""
+    return state["step"] >= saved.train.steps or bool(state.get("time_limited"))
 
 
 def train_spec(
@@ -77,7 +81,7 @@ def train_spec(
                 f"delete {run_dir}, or pass --reuse to use that run as it is"
             )
         state = read_checkpoint(last)
-        if state["step"] >= saved.train.steps or state.get("time_limited"):
+        if _finished(state, saved):
             note = f", differing from this call: {', '.join(differences)}" if differences else ""
             print(f"reusing {run_dir} (step {state['step']} of {saved.train.steps}{note})")
             return run_dir

@@ -32,14 +32,14 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 
 def table_html(rows: list[dict], columns, best: dict) -> str:
     """A sortable table: one row per pair, best value of each column in bold."""
-    from ..eval.leaderboard import STATUS_TEXT, _finite, format_cell  # noqa: PLC0415
+    from ..eval.leaderboard import _finite, format_cell  # noqa: PLC0415
 
     head = "".join(
         f"<th>{html.escape(label)}</th>" for label in ["model", "status"] + [c[1] for c in columns]
     )
     body = []
     for row in rows:
-        status = STATUS_TEXT.get(row["status"], row["status"])
+        status = row["status"]
         title = f" title='{html.escape(row['reason'], quote=True)}'" if row.get("reason") else ""
         cells = [f"<td>{html.escape(row['model'])}</td>", f"<td{title}>{html.escape(status)}</td>"]
         for key, _, _ in columns:
@@ -56,7 +56,7 @@ def write_leaderboard(out: Path, rows: list[dict], meta: dict) -> Path:
     """Write OUT/report.html from the flattened rows (`leaderboard.flat_row`) and meta."""
     from ..eval.leaderboard import (  # noqa: PLC0415
         COLUMNS,
-        STATUS_TEXT,
+        TABLE_STATUSES,
         best_values,
         caption,
         measurement_errors,
@@ -66,7 +66,7 @@ def write_leaderboard(out: Path, rows: list[dict], meta: dict) -> Path:
     sections = []
     for data in dict.fromkeys(r["data"] for r in rows):
         these = [r for r in rows if r["data"] == data]
-        shown = [r for r in these if r["status"] in STATUS_TEXT]
+        shown = [r for r in these if r["status"] in TABLE_STATUSES]
         best = best_values([r for r in shown if r["status"] == "done"])
         notes = "".join(
             "<p class='meta'>" + html.escape(f"{r['model']}: {r['status']}: {r['reason']}") + "</p>"
