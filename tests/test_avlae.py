@@ -192,7 +192,7 @@ def test_cli_smoke_train_and_the_judge_fd_curve_over_kept_checkpoints(tmp_path, 
 
     def outputs(judge, videos):  # a stand-in judge: its features are the mean pixel of each clip
         seen.append(videos)
-        return None, None, videos.flatten(1).mean(1, keepdim=True).double()
+        return {}, None, videos.flatten(1).mean(1, keepdim=True).double()
 
     monkeypatch.setattr(paper001, "judge_outputs", outputs)
     monkeypatch.setattr(paper001, "frechet_distance", lambda a, b: float((a.mean() - b.mean()).abs()))
@@ -215,6 +215,8 @@ def test_cli_smoke_train_and_the_judge_fd_curve_over_kept_checkpoints(tmp_path, 
     assert float(initial.eval().generate(4).mean()) == pytest.approx(means[0], abs=1e-6)
     chosen = paper001.select_checkpoint(curve)  # by validation, never step 0
     assert chosen["step"] > 0 and chosen["judge_fd_val"] == min(c["judge_fd_val"] for c in curve[1:])
+    # the tables reuse the chosen entry's generation scores instead of generating the clips again
+    assert paper001._generation_row(chosen) == {"generation_judge_fd": chosen["judge_fd"]}
     trivial = {"mean clip": {"generation_judge_fd": 0.5}}
     assert paper001.plot_fd_curve(curve, trivial, tmp_path / "c.png").stat().st_size > 0
 

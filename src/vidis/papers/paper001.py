@@ -113,8 +113,11 @@ def generated(model, n: int, batch_size: int = 50) -> torch.Tensor:
 
 
 def _scores(judge, videos: torch.Tensor, real_feats) -> dict:
+    """judge-FD against `real_feats` (or {name: feats}: one FD per name) and the judge IS of
+    each clip-level factor."""
     logits, _, feats = judge_outputs(judge, videos)
-    out = {"judge_fd": frechet_distance(feats, real_feats)}
+    named = real_feats if isinstance(real_feats, dict) else {"judge_fd": real_feats}
+    out = {name: frechet_distance(feats, real) for name, real in named.items()}
     for name, value in logits.items():
         if value.dim() == 2:  # clip-level factors
             out[f"is_{name}"] = inception_score(value.double().softmax(-1))
@@ -133,10 +136,11 @@ def trivial_generators(train, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
 
 @torch.no_grad()
 def fd_curve(run_dir: Path, judge, val_feats, test_feats, num_generated: int, device: str) -> list[dict]:
-    """[{"step", "checkpoint", "judge_fd_val", "judge_fd"}] of the untrained model (step 0: the
-    trainer's initialisation, rebuilt from the run's seed), the checkpoints the run kept at its
-    validations (train.keep_every) and its last one, each against the validation clips' and the
-    test clips' judge features: does judge-FD fall during training?"""
+    """[{"step", "checkpoint", "judge_fd_val", "judge_fd", "is_<factor>"...}] of the untrained model
+    (step 0: the trainer's initialisation, rebuilt from the run's seed), the checkpoints the run
+    kept at its validations (train.keep_every) and its last one: judge-FD against the validation
+    clips' and the test clips' judge features, and the judge IS of each clip-level factor, from
+    one set of `num_generated` clips per checkpoint (the tables reuse the selected one's)."""
     last = load_model(run_dir, device=device)
     names = {step: name for step, name in kept_checkpoints(run_dir)} | {last.step: "last"}
     spec = RunSpec.load(run_dir)
@@ -146,15 +150,9 @@ def fd_curve(run_dir: Path, judge, val_feats, test_feats, num_generated: int, de
     for step in [0, *sorted(names)]:
         name = "initial" if step == 0 else names[step]
         model = {"initial": initial, "last": last}.get(name) or load_model(run_dir, name, device=device)
-        _, _, feats = judge_outputs(judge, generated(model, num_generated))
-        curve.append(
-            {
-                "step": step,
-                "checkpoint": name,
-                "judge_fd_val": frechet_distance(feats, val_feats),
-                "judge_fd": frechet_distance(feats, test_feats),
-            }
-        )
+        real = {"judge_fd_val": val_feats, "judge_fd": test_feats}
+        scores = _scores(judge, generated(model, num_generated), real)
+        curve.append({"step": step, "checkpoint": name, **scores})
     return curve
 
 
@@ -247,8 +245,11 @@ def latent_control(model, judge, factors, n: int, batch_size: int = 50) -> dict:
 
 @torch.no_grad()
 def evaluate(
-    model, test, judge, num_clips: int, num_generated: int, device: str, batch_size: int = 50
+    model, test, judge, num_clips: int, num_generated: int, device: str, batch_size: int = 50,
+    generation: dict | None = None,
 ) -> dict:
+    """Every table's scores of `model`; `generation`: its judge-FD and IS already measured on the
+    same generated clips (`fd_curve`'s entry), else they are measured here."""
     n = min(num_clips, len(test))
     real = torch.cat([test.batch(range(s, min(n, s + batch_size)))["video"] for s in range(0, n, batch_size)])
     _, real_pred, real_feats = judge_outputs(judge, real)
@@ -258,9 +259,9 @@ def evaluate(
         "num_generated": num_generated,
         "steps_trained": getattr(model, "step", None),
     }
-    row.update(
-        {f"generation_{k}": v for k, v in _scores(judge, generated(model, num_generated), real_feats).items()}
-    )
+    if generation is None:
+        generation = _scores(judge, generated(model, num_generated), real_feats)
+    row.update(_generation_row(generation))
     row.update(latent_control(model, judge, factors, num_generated))
     if "reconstruct" in model.capabilities:
         recon = torch.cat(
@@ -284,6 +285,11 @@ def evaluate(
                 }
             )
     return row
+
+
+def _generation_row(scores: dict) -> dict:
+    """generation_judge_fd and generation_is_<factor> from `_scores` or a curve entry."""
+    return {f"generation_{k}": v for k, v in scores.items() if k == "judge_fd" or k.startswith("is_")}
 
 
 def _selected(run_dir: Path, judge, val_feats, test_feats, num_generated: int, device: str):
@@ -489,7 +495,9 @@ def reproduce(
             model, curve, chosen = _selected(
                 folder / "avlae", judge, val_feats, real_feats, num_generated, device
             )
-            results["avlae"] = evaluate(model, test, judge, num_clips, num_generated, device)
+            results["avlae"] = evaluate(
+                model, test, judge, num_clips, num_generated, device, generation=chosen
+            )
             results["avlae"].update(fd_curve=curve, selected=chosen, steps_trained=_steps(curve, chosen))
             results["avlae"]["figures"] = figures(model, test, folder / "figures", device)
             plot_fd_curve(curve, results["trivial"], folder / "figures" / "fd_curve.png")
@@ -500,12 +508,7 @@ def reproduce(
                 print(f"evaluating ablation {name} on {data}")
                 model, curve, chosen = _selected(run, judge, val_feats, real_feats, num_generated, device)
                 row = {"steps_trained": _steps(curve, chosen), "fd_curve": curve, "selected": chosen}
-                row.update(
-                    {
-                        f"generation_{k}": v
-                        for k, v in _scores(judge, generated(model, num_generated), real_feats).items()
-                    }
-                )
+                row.update(_generation_row(chosen))
                 row.update(
                     latent_control(model, judge, [f for f in test.factors if not f.per_frame], num_generated)
                 )
