@@ -229,7 +229,7 @@ def test_vidis_eval_prediction_writes_curves_beside_the_trivial_references(tmp_p
 
 
 def test_eval_prints_nested_values_as_a_pointer_not_as_a_wall_of_text(capsys):
-    from vidis.cli import print_section
+    from vidis.commands import print_section
 
     print_section("prediction", {"mean_ssim": 0.5, "per_frame": {"mean_ssim": [0.1] * 25}, "step": 3})
     out = capsys.readouterr().out
