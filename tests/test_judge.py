@@ -11,6 +11,7 @@ from vidis.data import eval_dataset, make_dataset
 from vidis.data.moving_mnist import MovingMNIST
 from vidis.errors import VidisError
 from vidis.eval import judge as judge_module
+from vidis.eval import judge_scores
 from vidis.eval.disentanglement import (
     average_frame_similarity,
     motion_energy,
@@ -22,19 +23,16 @@ from vidis.eval.judge import (
     LOG_FILE_BAR_INTERVAL,
     QUICK_STEPS,
     Judge,
-    content_set_accuracy,
-    describe_judge,
     get_or_train_judge,
-    judge_accuracy,
     judge_kind,
     judge_path,
     judge_settings,
-    judge_swaps,
     load_judge,
     save_judge,
     train_judge,
 )
 from vidis.eval.judge_nets import DEFAULT_OPTIONS, exchangeable_groups
+from vidis.eval.judge_scores import content_set_accuracy, describe_judge, judge_accuracy, judge_swaps
 from vidis.types import Factor, Latents
 
 SMOKE = {"num_frames": 6, "num_test": 60}
@@ -346,7 +344,7 @@ def test_content_set_accuracy_treats_digits_as_exchangeable():
     target = torch.tensor([[7, 3], [3, 7], [1, 2]])
     assert content_set_accuracy(predicted, target).tolist() == [True, False, True]
     # Each digit found in the predicted multiset: 2 of 2, 1 of 2 (one 3 only), 2 of 2.
-    found, total = judge_module._found(
+    found, total = judge_scores._found(
         {"digit0": predicted[:, 0], "digit1": predicted[:, 1]},
         {"digit0": target[:, 0], "digit1": target[:, 1]},
         [["digit0", "digit1"]],

@@ -243,8 +243,8 @@ def test_paper_smmnist_preset_is_stochastic_moving_mnist(name):
 
 def test_swaps_are_scored_against_the_true_swap_and_by_a_judge(clips):
     from vidis.eval.gt_swaps import ground_truth_swap_scores
-    from vidis.eval.judge import judge_swaps
     from vidis.eval.judge_nets import Judge
+    from vidis.eval.judge_scores import judge_swaps
 
     options = {"num_digits": 1, "num_frames": SHAPE[0], "image_size": 32, "num_test": 4}
     data = make_dataset("moving_mnist", "test", 0, **options)

@@ -50,7 +50,7 @@ import torch
 from ..errors import VidisError
 from ..metrics.stats import mean_abs_cross_correlation, pearson
 from ..types import Latents
-from .judge import judge_swaps
+from .judge_scores import judge_swaps
 from .probes import prediction_disentanglement
 
 __all__ = [

@@ -114,7 +114,7 @@ def horizon_means(prediction: dict) -> dict:
 def judged_swaps(model, test, judge, n: int, device: str) -> dict:
     """The judge on swaps of clip i's content with clip (i + 1) mod n's motion (`judge_swaps`):
     content kept, motion followed, and what leaked from the wrong source."""
-    from .judge import judge_swaps  # noqa: PLC0415
+    from .judge_scores import judge_swaps  # noqa: PLC0415
 
     if n < 2:
         return {"error": "judged swaps need at least 2 clips"}
@@ -190,7 +190,7 @@ def dscore(model, test, n: int, device: str, context: dict) -> dict:
 def generation(model, test, judge, n: int, device: str) -> dict:
     """`n` clips from the model's prior through the judge: IS, H(y|x), H(y) of each static factor
     (averaged over them) and judge-FD against the first `n` real test clips."""
-    from .judge import judge_outputs  # noqa: PLC0415
+    from .judge_scores import judge_outputs  # noqa: PLC0415
 
     T = test.video_shape[0]
     torch.manual_seed(0)

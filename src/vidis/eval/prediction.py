@@ -347,8 +347,8 @@ def plot_prediction_curves(
 def _static_hits(judge, predicted: dict, reference: dict) -> torch.Tensor:
     """(N,) bool: every static factor of `predicted` equals `reference`'s; exchangeable slots
     (digit0, digit1, ...) compared as order-free multisets."""
-    from .judge import content_set_accuracy  # noqa: PLC0415
     from .judge_nets import exchangeable_groups  # noqa: PLC0415
+    from .judge_scores import content_set_accuracy  # noqa: PLC0415
 
     groups = [[f.name for f in g] for g in exchangeable_groups(judge.factors).values()]
     slots = {n for g in groups for n in g}
@@ -377,7 +377,7 @@ def content_stability(
     same for the true future (what a perfect predictor would score with this judge).
     `kept_all` / `correct_all`: the whole predicted future judged as one clip.
     """
-    from .judge import judge_outputs  # noqa: PLC0415
+    from .judge_scores import judge_outputs  # noqa: PLC0415
 
     model.eval()
     horizon = dataset.video_shape[0] - context_frames

@@ -240,7 +240,8 @@ def run_judge(
     **_,
 ):
     from .disentanglement import paper000_scores  # noqa: PLC0415
-    from .judge import describe_judge, get_or_train_judge  # noqa: PLC0415
+    from .judge import get_or_train_judge  # noqa: PLC0415
+    from .judge_scores import describe_judge  # noqa: PLC0415
 
     if min(num_clips, len(dataset)) < 2:
         raise ConfigError("the judge protocol needs at least 2 clips (--num-clips 2 or more)")

@@ -43,7 +43,8 @@ from ..data import eval_dataset
 from ..eval.disentanglement import paper000_scores
 from ..eval.figures import interpolation_grid, reconstruction_grid, swap_grid, swap_vs_truth_figure
 from ..eval.gt_swaps import ground_truth_swap_scores
-from ..eval.judge import describe_judge, get_or_train_judge
+from ..eval.judge import get_or_train_judge
+from ..eval.judge_scores import describe_judge
 from ..eval.reconstruction import evaluate_reconstruction
 from ..metrics import batch_psnr, mse, ssim, temporal_consistency
 from ..metrics.stats import binomial_standard_error

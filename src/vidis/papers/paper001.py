@@ -39,7 +39,8 @@ from ..data import eval_dataset, make_dataset
 from ..errors import ConfigError
 from ..eval.figures import swap_grid
 from ..eval.gt_swaps import ground_truth_swap_scores
-from ..eval.judge import describe_judge, get_or_train_judge, judge_outputs
+from ..eval.judge import get_or_train_judge
+from ..eval.judge_scores import describe_judge, judge_outputs
 from ..metrics.stats import frechet_distance, inception_score
 from ..train.checkpoint import checkpoint_path, kept_checkpoints, load_model
 from ..train.spec import RunSpec, build_model, make_spec

@@ -117,7 +117,7 @@ def _save(out: Path, results: dict):
 @torch.no_grad()
 def judged_swaps(model, test, judge, num_clips: int, device) -> dict:
     """The judge on swaps of clip i (content) with clip i + n/2 (motion), as the judge protocol."""
-    from ..eval.judge import judge_swaps  # noqa: PLC0415
+    from ..eval.judge_scores import judge_swaps  # noqa: PLC0415
 
     n = min(num_clips, len(test)) // 2 * 2
     a, b = test.batch(range(n // 2)), test.batch(range(n // 2, n))

@@ -46,7 +46,8 @@ from ..data import eval_dataset, make_dataset
 from ..errors import ConfigError
 from ..eval.figures import swap_grid, swap_vs_truth_figure
 from ..eval.gt_swaps import ground_truth_swap_scores
-from ..eval.judge import describe_judge, get_or_train_judge, judge_outputs, judge_swaps
+from ..eval.judge import get_or_train_judge
+from ..eval.judge_scores import describe_judge, judge_outputs, judge_swaps
 from ..eval.probes import probe_score
 from ..metrics.stats import conditional_entropy, frechet_distance, inception_score, marginal_entropy
 from ..train.checkpoint import checkpoint_path, load_model
