@@ -29,6 +29,7 @@ from .commands import (
     print_rows,
 )
 from .errors import ConfigError, Interrupted, RunFolderError, VidisError
+from .train.run_lock import LOCK_FILE
 
 DEFAULT_PRESET = "small"
 DEVICES = ("auto", "cpu", "cuda")
@@ -166,7 +167,7 @@ def _check_out(run_dir: Path, overwrite: bool):
     without --overwrite."""
     if run_dir.exists() and not run_dir.is_dir():
         raise RunFolderError(f"--out {run_dir} is a file; give a folder for the run")
-    if not run_dir.exists() or not any(run_dir.iterdir()):
+    if not run_dir.exists() or not any(p.name != LOCK_FILE for p in run_dir.iterdir()):
         return
     if not (run_dir / "config.json").is_file():
         raise RunFolderError(

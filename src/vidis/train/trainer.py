@@ -4,7 +4,8 @@ A run folder holds `config.json`, `log.csv` (long format: step, split, metric, v
 `checkpoints/last.pt` (written atomically at every evaluation, at each stage's end and at the
 end), `checkpoints/best.pt` with `train.keep_best` (the checkpoint of the lowest validation
 `model.validation_metric`, "loss" by default), `checkpoints/stepN.pt` at every validation with
-`train.keep_every`, and whatever evaluation writes later.
+`train.keep_every`, `.lock` (one trainer per folder: a second process training the same folder
+is refused while the first runs; `vidis.train.run_lock`), and whatever evaluation writes later.
 Resuming restores model, optimisers, their schedulers, stage, step and RNG state, and the
 data of step s are a pure function of (seed, s), so a resumed run on CPU gives the same
 losses as an uninterrupted one. A resumed run writes its (possibly changed train.*) spec
@@ -48,6 +49,7 @@ import dataclasses
 import math
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,7 @@ from .checkpoint import (
     set_rng_state,
 )
 from .optim import as_optim, check_lr_schedule
+from .run_lock import acquire_run_lock, release_run_lock
 from .spec import RunSpec, build_model
 from .tensorboard import SWAP_CLIPS, TensorBoardLog
 
@@ -214,6 +217,23 @@ class Trainer:
         self.last_checkpoint_step = None
         self.best: dict | None = None  # {"metric", "value", "step"} of checkpoints/best.pt
         self._seen_finite = resume  # a resumed run had finite logs before its checkpoint
+        self._hold_run_folder()  # one trainer per run folder (`vidis.train.run_lock`)
+        try:
+            self._start(resume)
+        except BaseException:
+            self.close()
+            raise
+
+    def _hold_run_folder(self):
+        lock = acquire_run_lock(self.run_dir) if self.main else None
+        self._release = weakref.finalize(self, release_run_lock, lock)
+
+    def close(self):
+        """Release the run folder's lock (also done when `fit` returns or the trainer is collected)."""
+        self._release()
+
+    def _start(self, resume: bool):
+        spec, train = self.spec, self.spec.train
         if resume:
             state = read_checkpoint(checkpoint_path(self.run_dir), self.device)
             self.model.load_state_dict(state["model"])
@@ -385,7 +405,10 @@ class Trainer:
     def fit(self) -> dict[str, float]:
         train = self.spec.train
         if self.step >= train.steps:
+            self.close()
             return {}
+        if not self._release.alive:  # fit called again after it returned once
+            self._hold_run_folder()
         # train.max_minutes: stop at the first step past the deadline, validated and checkpointed
         started = time.perf_counter()
         deadline = started + 60 * train.max_minutes if train.max_minutes > 0 else None
@@ -411,6 +434,7 @@ class Trainer:
             bar.close()
             if self.tensorboard is not None:
                 self.tensorboard.flush()
+            self.close()
         distributed.barrier()  # no process leaves while another still needs it
         return last_val
 
