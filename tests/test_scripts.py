@@ -1,0 +1,28 @@
+"""The prepared GPU scripts, run at `smoke` on the CPU: every pair they start ends in the tables."""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_gpu_leaderboard_script_at_smoke(tmp_path):
+    out = tmp_path / "gpu"
+    env = dict(os.environ, MODELS="frame_vae dvae", DATASETS="moving_mnist", PYTHON=sys.executable)
+    env.update(VIDIS_CACHE=str(tmp_path / "cache"), PYTHONPATH=str(ROOT / "src"))
+    script = ROOT / "scripts" / "gpu_leaderboard.sh"
+    subprocess.run(["bash", str(script), str(out), "smoke", "4", "5"], env=env, check=True, timeout=600)
+    assert (out / "DONE").exists()
+    rows = json.loads((out / "lb" / "leaderboard.json").read_text())["pairs"]
+    assert sorted((r["model"], r["status"]) for r in rows) == [("dvae", "done"), ("frame_vae", "done")]
+    with tarfile.open(out / "bundle.tgz") as bundle:
+        names = bundle.getnames()
+    assert "lb/leaderboard.md" in names and "lb/report.html" in names and "env.txt" in names
+    assert "models: frame_vae dvae" in (out / "env.txt").read_text()
