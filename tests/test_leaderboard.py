@@ -71,9 +71,10 @@ def board(tmp_path_factory):
     return out, first, second
 
 
-def _rows(out: Path) -> dict[str, dict]:
+def _rows(out: Path, references: bool = False) -> dict[str, dict]:
+    """The csv's pair rows (or its reference rows) by name."""
     with open(out / "leaderboard.csv", newline="") as f:
-        return {row["model"]: row for row in csv.DictReader(f)}
+        return {r["model"]: r for r in csv.DictReader(f) if (r["status"] == "reference") == references}
 
 
 def test_cli_one_row_per_fitting_pair_and_a_reason_for_the_rest(board):
@@ -89,7 +90,8 @@ def test_cli_one_row_per_fitting_pair_and_a_reason_for_the_rest(board):
         assert 0 <= float(rows[name]["swaps.content_accuracy"]) <= 1
     table = parse_markdown_table((out / "leaderboard.md").read_text())
     assert table[0][:2] == ["model", "status"]
-    assert sorted(r[0] for r in table[1:]) == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]
+    pair_rows = [r[0] for r in table[1:] if r[1] != "reference"]
+    assert sorted(pair_rows) == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]
     text = (out / "leaderboard.md").read_text()
     assert "tiny_lb_colour: does not fit: ConfigError: tiny_colour needs 3 channels" in text
     assert "16 clips (4 steps x batch 4" in text and "its own accuracy on" in text
@@ -109,6 +111,51 @@ def test_a_failing_pair_is_reported_and_the_others_go_on(board):
     assert rows["tiny_lb_broken"]["reason"] == "building the model: RuntimeError: a bug in this model"
     assert rows["tiny_lb_staged"]["status"] == "done"  # trained after the failing one
     assert "tiny_lb_nan: failed: TrainingDiverged" in (out / "leaderboard.md").read_text()
+
+
+def test_reference_rows_score_what_needs_no_model(board):
+    """The rows 'ref: ...' beside the pairs, checked by construction on the same 8 test clips."""
+    from vidis.data import eval_dataset
+
+    out, _, _ = board
+    refs, pairs = _rows(out, references=True), _rows(out)
+    assert set(refs) == {"ref: copy of A", "ref: copy of B", "ref: all black"}
+    test = eval_dataset("moving_mnist", "test", num_frames=6, num_val=16, num_test=16)
+    clips = test.batch(range(8))["video"]
+    black = float(refs["ref: all black"]["test.mse"])
+    assert black == pytest.approx(float(clips.double().pow(2).mean()), rel=1e-6)  # MSE of zeros: mean x^2
+    for name, key in (("ref: copy of A", "copy_a"), ("ref: copy of B", "copy_b")):  # pairs: gt_swaps.copy_*
+        expected = float(pairs["tiny_lb"][f"gt_swaps.{key}_mse"])
+        assert float(refs[name]["gt_swaps.swap_mse"]) == pytest.approx(expected)
+    a, b = refs["ref: copy of A"], refs["ref: copy of B"]
+    # B runs over the same clips as A (clip i + 1's motion): reading A's motion in a copy of A is
+    # reading B's motion in a copy of B, and the same for content
+    assert float(a["swaps.motion_from_content_source"]) == pytest.approx(float(b["swaps.motion_accuracy"]))
+    assert float(a["swaps.content_accuracy"]) == pytest.approx(float(b["swaps.content_from_motion_source"]))
+    text = (out / "leaderboard.md").read_text()
+    assert "| ref: copy of A | reference |" in text and "Rows 'ref: ...' need no model" in text
+    assert "references" in json.loads((out / "leaderboard.json").read_text())
+
+
+def test_prediction_references_use_a_predicting_pairs_context(tmp_path):
+    from vidis.data import eval_dataset
+    from vidis.eval.leaderboard_eval import reference_rows
+    from vidis.eval.prediction import trivial_predictions
+
+    options = {"num_frames": 6, "num_test": 8}
+    test = eval_dataset("moving_mnist", "test", **options)
+    context = {"data_name": "moving_mnist", "data_options": options}
+    prediction = {"context_frames": 2, "horizon": 6, "train_horizon": 4}  # 2 frames beyond the clips
+    rows = reference_rows(test, None, 8, "cpu", context, prediction)
+    longer = eval_dataset("moving_mnist", "test", **{**options, "num_frames": 8})
+    curve = trivial_predictions(longer, 2, 8)["last_frame"]["per_frame"]["ssim"]
+    last = rows["ref: last frame"]["prediction"]
+    assert last["best_ssim_train_horizon"] == last["mean_ssim_train_horizon"]  # one output: best = mean
+    assert last["best_ssim_train_horizon"] == pytest.approx(sum(curve[:4]) / 4)
+    assert last["best_ssim_beyond"] == pytest.approx(sum(curve[4:]) / 2)
+    black = trivial_predictions(longer, 2, 8)["black"]["per_frame"]["ssim"]  # SSIM of black frames is high
+    assert rows["ref: all black"]["prediction"]["best_ssim_beyond"] == pytest.approx(sum(black[4:]) / 2)
+    assert "swaps" not in rows["ref: copy of A"]  # no judge: no judged columns
 
 
 def test_rerun_reuses_finished_runs(board):
@@ -242,9 +289,11 @@ def test_report_renders_in_headless_chromium(board, tmp_path):
     found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout)
     assert found, result.stderr[-2000:]
     probe = json.loads(found.group(1).replace("&quot;", '"'))
-    assert probe["rows"] == [4]  # one row per pair that fits (done or failed), one table
+    references = ["ref: all black", "ref: copy of A", "ref: copy of B"]  # no predicting pair: no last frame
+    assert probe["rows"] == [4 + len(references)]  # one row per pair that fits (done or failed), one table
     assert probe["images"] == 1 and probe["broken"] == 0  # the dataset's swaps of every trained model
-    assert probe["order"] == ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged"]  # sorted
+    names = ["tiny_lb", "tiny_lb_broken", "tiny_lb_nan", "tiny_lb_staged", *references]
+    assert probe["order"] == sorted(names)
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ from ..config import to_dict, update
 from ..errors import ConfigError, VidisError
 from ..registry import DATASETS, MODELS, _load_all, get_dataset_class, get_model_class
 from ..train.spec import RunSpec, build_model, make_spec
+from .leaderboard_eval import cached_references
 
 __all__ = ["BUDGETS", "COLUMNS", "Pair", "run_leaderboard", "training_clips"]
 
@@ -95,7 +96,7 @@ COLUMNS = [
 
 # every output says "not yet run" for a pair that fits but has not been scored (`public_status`);
 # these statuses have a row in a table, the others ("does not fit") a line under it
-TABLE_STATUSES = ("not yet run", "done", "failed")
+TABLE_STATUSES = ("not yet run", "done", "failed", "reference")
 
 
 def public_status(status: str) -> str:
@@ -314,7 +315,7 @@ def run_leaderboard(
     out.mkdir(parents=True, exist_ok=True)
     budget = {"steps": steps, "batch_size": batch_size, "clips": steps * batch_size, "seed": seed}
     meta = {"preset": preset, "budget": budget, "num_clips": num_clips, "device": device}
-    meta |= {"judges": {}, "figures": {}}
+    meta |= {"judges": {}, "figures": {}, "references": {}}
 
     pairs: list[Pair] = []
     shapes = {}
@@ -359,15 +360,7 @@ def run_leaderboard(
                 pair.data, options, device, progress, preset, judge_steps, get_or_train_judge
             )
             meta["judges"][pair.data] = _judge_meta(judges[pair.data])
-        context = {
-            "data_name": pair.data,
-            "data_options": options,
-            "progress": False,
-            "judge_steps": judge_steps,
-            "quick_judge": preset == "smoke" and judge_steps is None,
-            "num_samples": PREDICTION_SAMPLES[preset],
-            "seed": seed,
-        }
+        context = _eval_context(pair.data, options, preset, judge_steps, seed)
         try:
             pair.results.update(
                 evaluate_run(run_dir, test, judges[pair.data], num_clips, device, context, out / pair.data)
@@ -382,8 +375,33 @@ def run_leaderboard(
         _write(out, pairs, meta, write_leaderboard)
         bar.update(1)
     bar.close()
+    for data, judge in judges.items():  # the rows that need no model, beside the pairs
+        done = [p for p in pairs if p.data == data and p.status == "done"]
+        predictions = [p.results.get("prediction") or {} for p in done]
+        predicting = [r for r in predictions if "context_frames" in r]
+        options, test = shapes[data]
+        context = _eval_context(data, options, preset, judge_steps, seed)
+        try:
+            meta["references"][data] = cached_references(
+                out / data, test, judge, num_clips, device, context, predicting[0] if predicting else None
+            )
+        except Exception as err:  # noqa: BLE001  (the pairs' rows stand without them)
+            print(f"leaderboard: no reference rows for {data}: {_message(err)}")
     _write(out, pairs, meta, write_leaderboard)
     return pairs
+
+
+def _eval_context(data: str, options: dict, preset: str, judge_steps, seed: int) -> dict:
+    """What every pair of `data` is evaluated with (and the evaluation caches key on)."""
+    return {
+        "data_name": data,
+        "data_options": options,
+        "progress": False,
+        "judge_steps": judge_steps,
+        "quick_judge": preset == "smoke" and judge_steps is None,
+        "num_samples": PREDICTION_SAMPLES[preset],
+        "seed": seed,
+    }
 
 
 def _comparison(out: Path, data: str, test, pairs: list[Pair]) -> list[str]:
@@ -527,13 +545,30 @@ def caption(data: str, meta: dict) -> str:
         f"{data}, preset {meta['preset']}: every model trained on {budget['clips']:,} clips "
         f"({budget['steps']:,} steps x batch {budget['batch_size']}, clips summed over a model's stages; "
         f"seed {budget['seed']}), scored on the same {meta['num_clips']:,} test clips. {judge_text}. "
-        "Bold: the best value of each column. –: not measured (does not apply, not yet run, or failed). "
+        "Bold: the best value of each column among the models. Rows 'ref: ...' need no model (the "
+        "content source A or the motion source B copied as the swap, all-black frames, the last observed "
+        "frame repeated as the prediction): a model's number means something only beside what they earn. "
+        "–: not measured (does not apply, not yet run, or failed). "
         "judge-FD compares only within one table (same judge, same number of clips)."
     )
 
 
+def reference_flat_rows(meta: dict) -> list[dict]:
+    """The rows of `meta["references"]` (`leaderboard_eval.reference_rows`), flattened as pairs'."""
+    from .leaderboard_eval import REFERENCES  # noqa: PLC0415
+
+    rows = []
+    for data, references in meta.get("references", {}).items():
+        for name, results in references.items():
+            row = {"data": data, "model": name, "status": "reference", "reason": REFERENCES.get(name, "")}
+            flat = _flatten(results).items()
+            row.update({k: v for k, v in flat if isinstance(v, (int, float, str)) or v is None})
+            rows.append(row)
+    return rows
+
+
 def _write(out: Path, pairs: list[Pair], meta: dict, write_html):
-    rows = [flat_row(p) for p in pairs]
+    rows = [flat_row(p) for p in pairs] + reference_flat_rows(meta)
     keys = list(dict.fromkeys(k for r in rows for k in r))
     with open(out / "leaderboard.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, keys)

@@ -58,6 +58,107 @@ def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dic
     return results
 
 
+# Rows that need no model, measured on the same clips by the same code as the pairs: a model's
+# number means something only beside what these trivial outputs already earn.
+REFERENCES = {
+    "ref: copy of A": "the content source A itself as the swap (ignores B)",
+    "ref: copy of B": "the motion source B itself as the swap (ignores A)",
+    "ref: all black": "all-black frames as every reconstruction, swap and prediction",
+    "ref: last frame": "the last observed frame repeated as the prediction",
+}
+REFERENCES_FILE = "references.json"
+
+
+class _Trivial:
+    """A stand-in model whose swap is `pick(a, b)` and reconstruction `pick(x, x)`."""
+
+    def __init__(self, name: str, pick, capabilities=("swap",)):
+        self.name, self.pick, self.capabilities = name, pick, frozenset(capabilities)
+
+    def eval(self):
+        return self
+
+    def swap(self, video_a, video_b):
+        return self.pick(video_a, video_b)
+
+    def reconstruct(self, video):
+        return self.pick(video, video)
+
+
+def _black(a, b):
+    return torch.zeros_like(a)
+
+
+@torch.no_grad()
+def reference_rows(test, judge, n: int, device: str, context: dict, prediction: dict | None) -> dict:
+    """{row name of REFERENCES: results with the pairs' sections and keys} on the first `n` test
+    clips: reconstructions (all black), swaps against the true swap and judged (copy of A, copy
+    of B, all black), and predictions (all black, last frame) with the context and horizon of a
+    predicting pair's `prediction` section (none without it)."""
+    from .gt_swaps import ground_truth_swap_scores  # noqa: PLC0415
+    from .prediction import long_test_set, trivial_predictions  # noqa: PLC0415
+    from .reconstruction import evaluate_reconstruction  # noqa: PLC0415
+
+    copies = {
+        "ref: copy of A": _Trivial("copy of A", lambda a, b: a),
+        "ref: copy of B": _Trivial("copy of B", lambda a, b: b),
+        "ref: all black": _Trivial("all black", _black, ("swap", "reconstruct")),
+    }
+    rows: dict = {name: {} for name in REFERENCES}
+    black = copies["ref: all black"]
+    reconstruction = _guard(evaluate_reconstruction, black, test, n, BATCH_SIZE, device, False)
+    rows["ref: all black"]["test"] = reconstruction
+    if getattr(test, "can_render_swaps", False):
+        truth = _guard(ground_truth_swap_scores, black, test, n, BATCH_SIZE, device)
+        sources = {"ref: copy of A": "copy_a", "ref: copy of B": "copy_b", "ref: all black": "swap"}
+        for name, source in sources.items():  # under the pairs' keys (their swap_*)
+            scores = {f"swap_{m}": truth.get(f"{source}_{m}") for m in ("mse", "ssim")}
+            rows[name]["gt_swaps"] = truth if "error" in truth else scores
+    if judge is not None:
+        for name, stand_in in copies.items():
+            rows[name]["swaps"] = _guard(judged_swaps, stand_in, test, judge, n, device)
+    if prediction and prediction.get("context_frames"):
+        context_frames, horizon = prediction["context_frames"], prediction["horizon"]
+        clips = test
+        if context_frames + horizon != test.video_shape[0]:
+            clips = long_test_set(context["data_name"], context["data_options"], context_frames + horizon)
+        trivial = trivial_predictions(clips, context_frames, n, BATCH_SIZE)
+        for name, key in (("ref: all black", "black"), ("ref: last frame", "last_frame")):
+            ssim_curve = trivial[key]["per_frame"]["ssim"]  # one deterministic output: best = mean
+            curves = {"best_ssim": ssim_curve, "mean_ssim": ssim_curve}
+            rows[name]["prediction"] = horizon_means(
+                {"per_frame": curves, "train_horizon": prediction.get("train_horizon")}
+            )
+    return {name: results for name, results in rows.items() if results}
+
+
+def cached_references(folder: Path, test, judge, n: int, device: str, context: dict, prediction) -> dict:
+    """`reference_rows`, read back from folder/references.json while its clips, judge, settings
+    and prediction context match."""
+    from .leaderboard import EVAL_VERSION  # noqa: PLC0415
+
+    key = {
+        "version": EVAL_VERSION,
+        "num_clips": n,
+        "judge": str(getattr(judge, "path", "") or "") if judge is not None else None,
+        "context": {k: v for k, v in context.items() if k != "progress"},
+        "prediction": {k: (prediction or {}).get(k) for k in ("context_frames", "horizon", "train_horizon")},
+    }
+    key = json.loads(json.dumps(key, default=str))
+    path = Path(folder) / REFERENCES_FILE
+    if path.exists():
+        try:
+            saved = json.loads(path.read_text())
+            if saved.get("key") == key:
+                return saved["rows"]
+        except (ValueError, KeyError, TypeError):
+            pass  # measured again
+    rows = reference_rows(test, judge, n, device, context, prediction)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"key": key, "rows": rows}, indent=2, default=str) + "\n")
+    return rows
+
+
 def _guard(function, *args, **kwargs) -> dict:
     try:
         return function(*args, **kwargs)
