@@ -55,6 +55,20 @@ def test_streamed_best_of_n_equals_best_of_n_on_all_samples(predictor, clips):
     assert (streamed["best_ssim_clip"] >= streamed["mean_ssim_clip"]).all()
 
 
+def test_scoring_in_slices_gives_the_same_values(predictor, clips, monkeypatch):
+    """BestOfN scores a chunk in slices of SCORE_ELEMENTS values (bounded memory): same numbers."""
+    from vidis.eval import prediction
+
+    context, future = clips[:, :2], clips[:, 2:]
+    chunks = list(predictor.predict_chunks(context, 4, 6, chunk_size=3, generator=torch.Generator()))
+    whole = score_samples(iter(chunks), future)
+    monkeypatch.setattr(prediction, "SCORE_ELEMENTS", future[0].numel() * 2 + 1)  # 2 clips a slice
+    sliced = score_samples(iter(chunks), future)
+    assert whole.keys() == sliced.keys()
+    for name in whole:
+        assert torch.equal(whole[name], sliced[name]), name
+
+
 def test_a_sample_equal_to_the_future_is_the_best(clips):
     future = clips[:, 2:]
     noise = torch.rand(4, *future.shape, generator=torch.Generator().manual_seed(2))

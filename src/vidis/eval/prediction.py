@@ -58,6 +58,7 @@ def ssim_skimage(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 METRICS = {"ssim": (ssim, True), "ssim_skimage": (ssim_skimage, True), "psnr": (psnr, True),
            "mse": (mse, False)}
 SELECTORS = ("ssim", "ssim_skimage")  # the samples whose other metrics are reported (`at_best_...`)
+SCORE_ELEMENTS = 1 << 22  # values scored at once by `BestOfN.update` (bounds SSIM's memory)
 PER_FRAME = ("best_ssim", "best_mse", "mean_ssim", "mean_mse")  # the first curves (kept for callers)
 
 
@@ -93,8 +94,15 @@ class BestOfN:
         n = chunk.shape[0]
         target = self.future.expand(n, *self.future.shape).flatten(0, 1)  # (n*B, T, C, H, W)
         samples = chunk.flatten(0, 1)
-        scores = {m: fn(samples, target).view(n, *self.future.shape[:2]).double().cpu()  # (n, B, T)
-                  for m, (fn, _) in METRICS.items()}
+        # the metrics in slices of at most SCORE_ELEMENTS values each: SSIM's float64 maps hold about
+        # 15x its input, so a whole chunk of 64x64 RGB clips (10 samples x 50 clips x 20 frames)
+        # needed 12 GB; slices give the same per-clip values in bounded memory
+        step = max(1, SCORE_ELEMENTS // samples[0].numel())
+        scores = {
+            m: torch.cat([fn(samples[i : i + step], target[i : i + step]).double().cpu()
+                          for i in range(0, len(samples), step)]).view(n, *self.future.shape[:2])  # (n, B, T)
+            for m, (fn, _) in METRICS.items()
+        }
         for m, values in scores.items():
             self.sums[m] += values.sum(0)
         for i in range(n):  # in sample order: a tie keeps the earlier sample
