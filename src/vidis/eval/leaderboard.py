@@ -478,12 +478,15 @@ def flat_row(pair: Pair) -> dict:
     """Status, reason and every scalar result, keys "section.metric"."""
     row = {"data": pair.data, "model": pair.row, "status": public_status(pair.status),
            "reason": pair.reason}
-    for key, value in _flatten(pair.results).items():
-        if isinstance(value, (int, float, str)) or value is None:
-            row[key] = value
+    row.update(_scalars(pair.results))
     if pair.results.get("figures"):
         row["figures"] = " ".join(pair.results["figures"])  # paths relative to the leaderboard folder
     return row
+
+
+def _scalars(results: dict) -> dict:
+    """Every scalar (or None) of nested `results`, keys "section.metric"."""
+    return {k: v for k, v in _flatten(results).items() if isinstance(v, (int, float, str)) or v is None}
 
 
 def _flatten(values: dict, prefix: str = "") -> dict:
@@ -561,8 +564,7 @@ def reference_flat_rows(meta: dict) -> list[dict]:
     for data, references in meta.get("references", {}).items():
         for name, results in references.items():
             row = {"data": data, "model": name, "status": "reference", "reason": REFERENCES.get(name, "")}
-            flat = _flatten(results).items()
-            row.update({k: v for k, v in flat if isinstance(v, (int, float, str)) or v is None})
+            row.update(_scalars(results))
             rows.append(row)
     return rows
 

@@ -28,26 +28,14 @@ SWAPS_FILE = "leaderboard_swaps.pt"  # a run's swaps of those pairs, uint8 (N, T
 def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dict, figures: Path) -> dict:
     """{section: {metric: value}} of the run (module doc), from the cache when it matches."""
     from ..train.checkpoint import checkpoint_path, load_model, read_checkpoint  # noqa: PLC0415
-    from .leaderboard import EVAL_VERSION  # noqa: PLC0415
 
     run_dir = Path(run_dir)
     step = read_checkpoint(checkpoint_path(run_dir))["step"]
-    key = {
-        "version": EVAL_VERSION,
-        "step": step,
-        "checkpoint": "last",
-        "num_clips": num_clips,
-        "judge": str(getattr(judge, "path", "") or "") if judge is not None else None,
-        "context": {k: v for k, v in context.items() if k != "progress"},
-    }
+    key = _cache_key(num_clips, judge, context, step=step, checkpoint="last")
     cache = run_dir / EVAL_FILE
-    if cache.exists():
-        try:
-            saved = json.loads(cache.read_text())
-            if saved.get("key") == json.loads(json.dumps(key)):
-                return saved["results"]
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache is measured again
+    saved = _read_cache(cache, key, "results")
+    if saved is not None:
+        return saved
     model = load_model(run_dir, device=device)
     name = run_dir.name
     results = measure(model, test, judge, num_clips, device, context)
@@ -135,28 +123,42 @@ def reference_rows(test, judge, n: int, device: str, context: dict, prediction: 
 def cached_references(folder: Path, test, judge, n: int, device: str, context: dict, prediction) -> dict:
     """`reference_rows`, read back from folder/references.json while its clips, judge, settings
     and prediction context match."""
-    from .leaderboard import EVAL_VERSION  # noqa: PLC0415
-
-    key = {
-        "version": EVAL_VERSION,
-        "num_clips": n,
-        "judge": str(getattr(judge, "path", "") or "") if judge is not None else None,
-        "context": {k: v for k, v in context.items() if k != "progress"},
-        "prediction": {k: (prediction or {}).get(k) for k in ("context_frames", "horizon", "train_horizon")},
-    }
-    key = json.loads(json.dumps(key, default=str))
+    fields = ("context_frames", "horizon", "train_horizon")
+    key = _cache_key(n, judge, context, prediction={k: (prediction or {}).get(k) for k in fields})
     path = Path(folder) / REFERENCES_FILE
-    if path.exists():
-        try:
-            saved = json.loads(path.read_text())
-            if saved.get("key") == key:
-                return saved["rows"]
-        except (ValueError, KeyError, TypeError):
-            pass  # measured again
+    saved = _read_cache(path, key, "rows")
+    if saved is not None:
+        return saved
     rows = reference_rows(test, judge, n, device, context, prediction)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"key": key, "rows": rows}, indent=2, default=str) + "\n")
     return rows
+
+
+def _cache_key(num_clips: int, judge, context: dict, **extra) -> dict:
+    """What a cached evaluation was measured with (as it reads back from JSON)."""
+    from .leaderboard import EVAL_VERSION  # noqa: PLC0415
+
+    key = {
+        "version": EVAL_VERSION,
+        **extra,
+        "num_clips": num_clips,
+        "judge": str(getattr(judge, "path", "") or "") if judge is not None else None,
+        "context": {k: v for k, v in context.items() if k != "progress"},
+    }
+    return json.loads(json.dumps(key, default=str))
+
+
+def _read_cache(path: Path, key: dict, field: str):
+    """saved[field] of the JSON file at `path` if it was measured with `key`, else None (a
+    missing or damaged file is measured again)."""
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        return saved[field] if saved.get("key") == key else None
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _guard(function, *args, **kwargs) -> dict:

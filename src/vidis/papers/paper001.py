@@ -148,10 +148,10 @@ def fd_curve(run_dir: Path, judge, val_feats, test_feats, num_generated: int, de
     torch.manual_seed(spec.train.seed)  # as the trainer does before it builds the model
     initial = build_model(spec, last.video_shape).to(device).eval()
     curve = []
+    real = {"judge_fd_val": val_feats, "judge_fd": test_feats}
     for step in [0, *sorted(names)]:
         name = "initial" if step == 0 else names[step]
         model = {"initial": initial, "last": last}.get(name) or load_model(run_dir, name, device=device)
-        real = {"judge_fd_val": val_feats, "judge_fd": test_feats}
         scores = _scores(judge, generated(model, num_generated), real)
         curve.append({"step": step, "checkpoint": name, **scores})
     return curve
