@@ -180,6 +180,44 @@ def test_no_train_scores_finished_runs_and_trains_nothing(board, tmp_path):
     assert not list((tmp_path / "empty").glob("*/*/checkpoints"))
 
 
+def test_a_run_another_process_holds_is_neither_trained_nor_evaluated_twice(board, tmp_path):
+    from test_run_lock import hold_in_another_process
+
+    import vidis.eval.leaderboard_eval as leaderboard_eval
+
+    out, _, _ = board
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    run = copy / "moving_mnist" / "tiny_lb"
+    (run / leaderboard_eval.EVAL_FILE).unlink()  # finished, not yet evaluated
+    command = [*COMMAND[:6], "tiny_lb", *COMMAND[7:], "--no-train", "--out", str(copy)]
+    child = hold_in_another_process(run)  # e.g. a second leaderboard evaluating it right now
+    try:
+        with pytest.MonkeyPatch.context() as patch, registered(**MODELS):
+            patch.setenv("VIDIS_CACHE", str(out.parent / "cache"))
+            assert main(command) == 0
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+    row = _rows(copy)["tiny_lb"]
+    assert row["status"] == "not yet run" and f"is in use: process {child.pid}" in row["reason"]
+    assert not (run / leaderboard_eval.EVAL_FILE).exists()
+
+    seen = []
+    measure = leaderboard_eval.measure
+
+    def measure_and_read_the_lock(*args, **kwargs):
+        seen.append((run / ".lock").read_text())
+        return measure(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch, registered(**MODELS):
+        patch.setenv("VIDIS_CACHE", str(out.parent / "cache"))
+        patch.setattr(leaderboard_eval, "measure", measure_and_read_the_lock)
+        assert main(command) == 0  # the holder is gone: evaluated now, under this process's lock
+    assert len(seen) == 1 and seen[0].startswith(f"process {os.getpid()} on ") and "evaluating" in seen[0]
+    assert _rows(copy)["tiny_lb"]["status"] == "done" and (run / ".lock").read_text() == ""
+
+
 def test_best_value_of_each_column_in_bold():
     rows = [
         {"data": "d", "model": "a", "status": "done", "reason": "", "test.mse": 0.5, "test.ssim": 0.2},

@@ -30,6 +30,10 @@ class RunFolderError(VidisError, ValueError):
     """A run folder that is missing, is not a vidis run, or may not be written to."""
 
 
+class RunInUseError(RunFolderError):
+    """A run folder that another process is training or evaluating in right now."""
+
+
 class CheckpointError(VidisError, ValueError):
     """A checkpoint file that is missing, damaged, or not a vidis checkpoint."""
 

@@ -43,7 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..config import to_dict, update
-from ..errors import ConfigError, VidisError
+from ..errors import ConfigError, RunInUseError, VidisError
 from ..registry import DATASETS, MODELS, _load_all, get_dataset_class, get_model_class
 from ..train.spec import RunSpec, build_model, make_spec
 from .leaderboard_eval import cached_references
@@ -347,6 +347,10 @@ def run_leaderboard(
             continue
         try:
             _train(pair, run_dir, progress, reuse)
+        except RunInUseError as err:  # another process trains or evaluates it: its row stays open
+            _in_use(pair, err)
+            bar.update(1)
+            continue
         except KeyboardInterrupt:
             raise
         except Exception as err:  # noqa: BLE001  (a failing pair is reported; the rest go on)
@@ -368,6 +372,8 @@ def run_leaderboard(
             pair.results.update(training_time(run_dir, _stages(pair.spec), pair.spec))
             pair.status = "done"
             meta["figures"][pair.data] = _comparison(out, pair.data, test, pairs)
+        except RunInUseError as err:
+            _in_use(pair, err)
         except KeyboardInterrupt:
             raise
         except Exception as err:  # noqa: BLE001
@@ -419,6 +425,12 @@ def _comparison(out: Path, data: str, test, pairs: list[Pair]) -> list[str]:
         print(f"leaderboard: no comparison figure for {data}: {_message(err)}")
         return []
     return [Path(p).relative_to(out).as_posix() for p in paths]
+
+
+def _in_use(pair: Pair, err: Exception):
+    """A pair whose run folder another process holds stays "not yet run", saying who holds it."""
+    pair.reason = f"in use by another process: {err}"
+    print(f"leaderboard: {pair.row} on {pair.data} skipped: {err}")
 
 
 def _message(err: Exception) -> str:

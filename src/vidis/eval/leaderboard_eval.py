@@ -6,7 +6,9 @@ dataset's fixed test split: every protocol of `eval.protocols` that applies (sec
 dataset ("swaps"), paper 002's D-score ("dscore") and generation scores ("generation"). A
 measurement that raises becomes {"error": message} in its section; the others stand. The result
 is cached in RUN/leaderboard_eval.json with the step, checkpoint, clips, judge and settings it was
-measured with, and reused while they match.
+measured with, and reused while they match. A run is evaluated under its run-folder lock
+(`vidis.train.run_lock`): while another process trains or evaluates it, `evaluate_run` raises
+`RunInUseError` rather than measure it a second time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ SWAPS_FILE = "leaderboard_swaps.pt"  # a run's swaps of those pairs, uint8 (N, T
 def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dict, figures: Path) -> dict:
     """{section: {metric: value}} of the run (module doc), from the cache when it matches."""
     from ..train.checkpoint import checkpoint_path, load_model, read_checkpoint  # noqa: PLC0415
+    from ..train.run_lock import acquire_run_lock, release_run_lock  # noqa: PLC0415
 
     run_dir = Path(run_dir)
     step = read_checkpoint(checkpoint_path(run_dir))["step"]
@@ -36,14 +39,20 @@ def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dic
     saved = _read_cache(cache, key, "results")
     if saved is not None:
         return saved
-    model = load_model(run_dir, device=device)
-    name = run_dir.name
-    results = measure(model, test, judge, num_clips, device, context)
-    results["figures"] = swap_figures(model, test, figures, name, device)
-    if "swap" in model.capabilities:
-        torch.save(figure_swaps(model, test, device), run_dir / SWAPS_FILE)
-    cache.write_text(json.dumps({"key": key, "results": results}, indent=2, default=str) + "\n")
-    return results
+    lock = acquire_run_lock(run_dir, "evaluating")  # RunInUseError while another process works here
+    try:
+        saved = _read_cache(cache, key, "results")  # written by a process that held the lock before
+        if saved is not None:
+            return saved
+        model = load_model(run_dir, device=device)
+        results = measure(model, test, judge, num_clips, device, context)
+        results["figures"] = swap_figures(model, test, figures, run_dir.name, device)
+        if "swap" in model.capabilities:
+            torch.save(figure_swaps(model, test, device), run_dir / SWAPS_FILE)
+        cache.write_text(json.dumps({"key": key, "results": results}, indent=2, default=str) + "\n")
+        return results
+    finally:
+        release_run_lock(lock)
 
 
 # Rows that need no model, measured on the same clips by the same code as the pairs: a model's

@@ -1,11 +1,14 @@
-"""One trainer per run folder: an exclusive lock on `RUN/.lock` while a process trains in it.
+"""One process at work in a run folder: an exclusive lock on `RUN/.lock` while a process trains
+or evaluates in it.
 
 Two processes training the same folder (a `vidis train --resume RUN` started twice, two
 `vidis leaderboard` or `reproduce` calls on the same `--out`) would interleave their checkpoints
 and log rows. The lock is `fcntl.flock` on `RUN/.lock`, so the operating system releases it when
 the process ends, however it ends (Ctrl-C, a crash, `kill -9`): there is never a stale lock to
-delete by hand. The second trainer gets a `RunFolderError` naming the holder. The lock is
-re-entrant within one process (a resumed `Trainer` in the same process reuses it). While held,
+delete by hand. The second process gets a `RunInUseError` (a `RunFolderError`) naming the holder
+and what it is doing. The leaderboard's evaluation takes the same lock, so two leaderboards on
+one `--out` never evaluate the same run twice (`vidis.eval.leaderboard_eval.evaluate_run`). The
+lock is re-entrant within one process (a resumed `Trainer` in the same process reuses it). While held,
 the file says which process holds it; it is emptied on release and left in place (deleting it
 would let two waiting processes lock two different files). Where `fcntl` does not exist
 (Windows) runs are not locked.
@@ -17,15 +20,16 @@ import os
 import socket
 from pathlib import Path
 
-from ..errors import RunFolderError
+from ..errors import RunInUseError
 
 LOCK_FILE = ".lock"
 _held: dict[Path, list] = {}  # resolved lock path -> [open file, how many holders in this process]
 
 
-def acquire_run_lock(run_dir) -> Path | None:
+def acquire_run_lock(run_dir, doing: str = "training") -> Path | None:
     """Lock `run_dir` for this process (creating the folder); returns the lock's path (None where
-    files cannot be locked). Raises RunFolderError if another process holds it."""
+    files cannot be locked). `doing` is what the lock file says this process does there. Raises
+    RunInUseError if another process holds it."""
     try:
         import fcntl  # noqa: PLC0415
     except ImportError:  # Windows
@@ -42,13 +46,13 @@ def acquire_run_lock(run_dir) -> Path | None:
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise RunFolderError(
-            f"{Path(run_dir)} is in use: {holder} is training in it; wait for it to finish or stop it "
+        raise RunInUseError(
+            f"{Path(run_dir)} is in use: {holder}; wait for it to finish or stop it "
             "(the lock goes with the process)"
         ) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+    handle.write(f"process {os.getpid()} on {socket.gethostname()}, {doing}\n")
     handle.flush()
     _held[path] = [handle, 1]
     return path
