@@ -16,14 +16,8 @@ from tiny_models import TinyAutoencoder, TinyStaged, registered
 
 from vidis.cli import main
 from vidis.errors import ConfigError
-from vidis.eval.leaderboard import (
-    COLUMNS,
-    budget_steps,
-    markdown,
-    training_clips,
-    training_time,
-    variants,
-)
+from vidis.eval.leaderboard import budget_steps, training_clips, training_time, variants
+from vidis.eval.leaderboard_tables import COLUMNS, markdown
 from vidis.types import ModelOutput, Stage
 from vidis.viz.tables import parse_markdown_table
 

@@ -26,19 +26,17 @@ For each (model, dataset) pair, in order:
    log.csv. Each measurement that fails is an error cell; the others stand.
 
 A pair that fails to train (NaN, exception) is a "failed" row with its message; the rest go
-on. Results are written after every pair (`OUT/leaderboard.{md,csv,json}`, `OUT/report.html`),
-so an interrupted leaderboard shows what it has and continues when run again.
+on. Results are written after every pair (`OUT/leaderboard.{md,csv,json}`, `OUT/report.html`;
+`leaderboard_tables`), so an interrupted leaderboard shows what it has and continues when run
+again.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import json
-import math
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -47,6 +45,7 @@ from ..errors import ConfigError, RunInUseError, VidisError
 from ..registry import DATASETS, MODELS, _load_all, get_dataset_class, get_model_class
 from ..train.spec import RunSpec, build_model, make_spec
 from .leaderboard_eval import cached_references
+from .leaderboard_tables import COLUMNS, write_tables
 
 __all__ = ["BUDGETS", "COLUMNS", "Pair", "run_leaderboard", "training_clips"]
 
@@ -65,43 +64,6 @@ NUM_CLIPS = {"smoke": 16, "small": 500, "paper": 1000}  # test clips scored per 
 PREDICTION_SAMPLES = {"smoke": 3, "small": 20, "paper": 100}  # samples per clip for best-of-N
 EVAL_VERSION = 1  # bump when the evaluation changes: cached evaluations are then redone
 DSCORE_MAX_FEATURES = 8  # the best split over all divisions only up to this many features
-
-# (key of a flattened row, column label, which value is best: "min", "max" or None)
-COLUMNS = [
-    ("params", "params", None),
-    ("train_clips", "train clips", None),
-    ("clips_per_s", "clips/s", None),
-    ("train_minutes", "train min", None),
-    ("test.mse", "recon MSE", "min"),
-    ("test.ssim", "recon SSIM", "max"),
-    ("gt_swaps.swap_mse", "true-swap MSE", "min"),
-    ("gt_swaps.swap_ssim", "true-swap SSIM", "max"),
-    ("swaps.content_accuracy", "content kept", "max"),
-    ("swaps.motion_accuracy", "motion followed", "max"),
-    ("swaps.content_from_motion_source", "content leaked", "min"),
-    ("swaps.motion_from_content_source", "motion leaked", "min"),
-    ("probes.mean_separation", "probe separation", "max"),
-    ("dscore.declared", "D-score", "max"),
-    ("dscore.best_split", "D-score best split", "max"),
-    ("generation.judge_fd", "judge-FD", "min"),
-    ("generation.is", "IS", "max"),
-    ("generation.h_y_given_x", "H(y|x)", "min"),
-    ("generation.h_y", "H(y)", "max"),
-    ("prediction.best_ssim_train_horizon", "pred. best SSIM", "max"),
-    ("prediction.mean_ssim_train_horizon", "pred. mean SSIM", "max"),
-    ("prediction.best_ssim_beyond", "pred. best SSIM beyond", "max"),
-    ("prediction.mean_ssim_beyond", "pred. mean SSIM beyond", "max"),
-]
-
-
-# every output says "not yet run" for a pair that fits but has not been scored (`public_status`);
-# these statuses have a row in a table, the others ("does not fit") a line under it
-TABLE_STATUSES = ("not yet run", "done", "failed", "reference")
-
-
-def public_status(status: str) -> str:
-    return "not yet run" if status == "fits" else status
-
 
 @dataclasses.dataclass
 class Pair:
@@ -335,7 +297,7 @@ def run_leaderboard(
                 pairs.append(pair)
 
     fitting = [p for p in pairs if p.status == "fits"]
-    _write(out, pairs, meta, write_leaderboard)  # every pair listed ("not yet run") before training
+    write_tables(out, pairs, meta, write_leaderboard)  # every pair listed ("not yet run") before training
     bar = tqdm(total=len(fitting), desc="leaderboard pairs", position=0, disable=not progress)
     judges = {}
     for pair in fitting:
@@ -356,7 +318,7 @@ def run_leaderboard(
         except Exception as err:  # noqa: BLE001  (a failing pair is reported; the rest go on)
             pair.status, pair.reason = "failed", _message(err)
             print(f"leaderboard: {pair.row} on {pair.data} failed: {pair.reason}")
-            _write(out, pairs, meta, write_leaderboard)
+            write_tables(out, pairs, meta, write_leaderboard)
             bar.update(1)
             continue
         if pair.data not in judges:
@@ -378,7 +340,7 @@ def run_leaderboard(
             raise
         except Exception as err:  # noqa: BLE001
             pair.status, pair.reason = "failed", f"evaluation: {_message(err)}"
-        _write(out, pairs, meta, write_leaderboard)
+        write_tables(out, pairs, meta, write_leaderboard)
         bar.update(1)
     bar.close()
     for data, judge in judges.items():  # the rows that need no model, beside the pairs
@@ -393,7 +355,7 @@ def run_leaderboard(
             )
         except Exception as err:  # noqa: BLE001  (the pairs' rows stand without them)
             print(f"leaderboard: no reference rows for {data}: {_message(err)}")
-    _write(out, pairs, meta, write_leaderboard)
+    write_tables(out, pairs, meta, write_leaderboard)
     return pairs
 
 
@@ -481,159 +443,3 @@ def _judge_meta(judge) -> dict:
         "test_clips": report.get("num_test_clips"),
         "accuracy": dict(report.get("factor_accuracy", {})),
     }
-
-
-# -- outputs ----------------------------------------------------------------------------------------
-
-
-def flat_row(pair: Pair) -> dict:
-    """Status, reason and every scalar result, keys "section.metric"."""
-    row = {"data": pair.data, "model": pair.row, "status": public_status(pair.status),
-           "reason": pair.reason}
-    row.update(_scalars(pair.results))
-    if pair.results.get("figures"):
-        row["figures"] = " ".join(pair.results["figures"])  # paths relative to the leaderboard folder
-    return row
-
-
-def _scalars(results: dict) -> dict:
-    """Every scalar (or None) of nested `results`, keys "section.metric"."""
-    return {k: v for k, v in _flatten(results).items() if isinstance(v, (int, float, str)) or v is None}
-
-
-def _flatten(values: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{name}."))
-        elif not isinstance(value, list):
-            out[name] = value
-    return out
-
-
-def best_values(rows: list[dict]) -> dict[str, float]:
-    """{column key: best finite value among `rows`} for the columns with a direction."""
-    best = {}
-    for key, _, better in COLUMNS:
-        values = [r[key] for r in rows if _finite(r.get(key))]
-        if better and values:
-            best[key] = min(values) if better == "min" else max(values)
-    return best
-
-
-def measurement_errors(rows: list[dict]) -> list[str]:
-    """ "model: section not measured: message" for every measurement of `rows` that raised."""
-    return [
-        f"{r['model']}: {key.removesuffix('.error')} not measured: {value}"
-        for r in rows
-        for key, value in r.items()
-        if key.endswith(".error")
-    ]
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def format_cell(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 100):
-        return f"{int(value):,}"
-    return f"{value:.4g}" if math.isfinite(value) else str(value)
-
-
-def caption(data: str, meta: dict) -> str:
-    budget = meta["budget"]
-    judge = meta["judges"].get(data) or {}
-    accuracy = ", ".join(f"{k} {v:.3f}" for k, v in judge.get("accuracy", {}).items())
-    judge_text = (
-        f"judge: {Path(judge['file']).name} ({judge.get('kind')}, {judge.get('steps')} steps); its own "
-        f"accuracy on {judge.get('test_clips')} real test clips: {accuracy}"
-        if judge.get("file")
-        else "judge: none (no pair evaluated yet, or the dataset has no factors)"
-    )
-    return (
-        f"{data}, preset {meta['preset']}: every model trained on {budget['clips']:,} clips "
-        f"({budget['steps']:,} steps x batch {budget['batch_size']}, clips summed over a model's stages; "
-        f"seed {budget['seed']}), scored on the same {meta['num_clips']:,} test clips. {judge_text}. "
-        "Bold: the best value of each column among the models. Rows 'ref: ...' need no model (the "
-        "content source A or the motion source B copied as the swap, all-black frames, the last observed "
-        "frame repeated as the prediction): a model's number means something only beside what they earn. "
-        "–: not measured (does not apply, not yet run, or failed). "
-        "judge-FD compares only within one table (same judge, same number of clips)."
-    )
-
-
-def reference_flat_rows(meta: dict) -> list[dict]:
-    """The rows of `meta["references"]` (`leaderboard_eval.reference_rows`), flattened as pairs'."""
-    from .leaderboard_eval import REFERENCES  # noqa: PLC0415
-
-    rows = []
-    for data, references in meta.get("references", {}).items():
-        for name, results in references.items():
-            row = {"data": data, "model": name, "status": "reference", "reason": REFERENCES.get(name, "")}
-            row.update(_scalars(results))
-            rows.append(row)
-    return rows
-
-
-def _write(out: Path, pairs: list[Pair], meta: dict, write_html):
-    rows = [flat_row(p) for p in pairs] + reference_flat_rows(meta)
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    with open(out / "leaderboard.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, keys)
-        writer.writeheader()
-        writer.writerows(rows)
-    everything = {
-        **meta,
-        "pairs": [
-            {
-                "data": p.data,
-                "model": p.model,
-                "row": p.row,
-                "preset": p.preset,
-                "status": public_status(p.status),
-                "reason": p.reason,
-                "stage_clips": p.stage_clips,
-                "results": p.results,
-            }
-            for p in pairs
-        ],
-    }
-    (out / "leaderboard.json").write_text(json.dumps(everything, indent=2, default=_json) + "\n")
-    (out / "leaderboard.md").write_text(markdown(rows, meta))
-    write_html(out, rows, meta)
-
-
-def _json(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return str(value)
-
-
-def markdown(rows: list[dict], meta: dict) -> str:
-    from ..viz.tables import Table, to_markdown  # noqa: PLC0415
-
-    parts = [f"# vidis leaderboard ({meta['preset']})\n"]
-    for data in dict.fromkeys(r["data"] for r in rows):
-        these = [r for r in rows if r["data"] == data]
-        scored = [r for r in these if r["status"] in TABLE_STATUSES]
-        best = best_values([r for r in scored if r["status"] == "done"])
-        table = Table(data, ["model", "status"] + [label for _, label, _ in COLUMNS])
-        for r in scored:
-            cells = [r["model"], r["status"]]
-            for key, _, _ in COLUMNS:
-                text = format_cell(r.get(key))
-                cells.append(f"**{text}**" if key in best and r.get(key) == best[key] else text)
-            table.rows.append(cells)
-        table.notes += [caption(data, meta), ""]
-        for r in these:
-            if r["status"] in ("does not fit", "failed"):
-                table.notes.append(f"- {r['model']}: {r['status']}: {r['reason']}")
-        table.notes += [f"- {note}" for note in measurement_errors(these)]
-        parts.append(to_markdown(table, level=2))
-    return "\n".join(parts)

@@ -32,7 +32,7 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 
 def table_html(rows: list[dict], columns, best: dict) -> str:
     """A sortable table: one row per pair, best value of each column in bold."""
-    from ..eval.leaderboard import _finite, format_cell  # noqa: PLC0415
+    from ..eval.leaderboard_tables import _finite, format_cell  # noqa: PLC0415
 
     head = "".join(
         f"<th>{html.escape(label)}</th>" for label in ["model", "status"] + [c[1] for c in columns]
@@ -53,8 +53,8 @@ def table_html(rows: list[dict], columns, best: dict) -> str:
 
 
 def write_leaderboard(out: Path, rows: list[dict], meta: dict) -> Path:
-    """Write OUT/report.html from the flattened rows (`leaderboard.flat_row`) and meta."""
-    from ..eval.leaderboard import (  # noqa: PLC0415
+    """Write OUT/report.html from the flattened rows (`leaderboard_tables.flat_row`) and meta."""
+    from ..eval.leaderboard_tables import (  # noqa: PLC0415
         COLUMNS,
         TABLE_STATUSES,
         best_values,
