@@ -175,6 +175,18 @@ def to_dict(config) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
+def flatten(values: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one dict with dotted keys: {"a": {"b": 1}} -> {"a.b": 1}."""
+    out = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
 def parse_set_args(items: list[str]) -> dict[str, dict[str, str]]:
     """['model.beta=2', 'train.lr=1e-3'] -> {'model': {'beta': '2'}, 'train': {'lr': '1e-3'}}."""
     out: dict[str, dict[str, str]] = {s: {} for s in SECTIONS}

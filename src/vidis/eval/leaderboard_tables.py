@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import flatten
+
 # (key of a flattened row, column label, which value is best: "min", "max" or None)
 COLUMNS = [
     ("params", "params", None),
@@ -61,19 +63,8 @@ def flat_row(pair) -> dict:
 
 
 def _scalars(results: dict) -> dict:
-    """Every scalar (or None) of nested `results`, keys "section.metric"."""
-    return {k: v for k, v in _flatten(results).items() if isinstance(v, (int, float, str)) or v is None}
-
-
-def _flatten(values: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{name}."))
-        elif not isinstance(value, list):
-            out[name] = value
-    return out
+    """Every scalar (or None) of nested `results`, keys "section.metric" (lists left out)."""
+    return {k: v for k, v in flatten(results).items() if isinstance(v, (int, float, str)) or v is None}
 
 
 def best_values(rows: list[dict]) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import flatten
 from ..errors import ConfigError, VidisError
 from ..train.checkpoint import checkpoint_path, read_checkpoint
 from ..train.spec import RunSpec, make_spec
@@ -14,17 +15,6 @@ class RunMismatch(VidisError, ValueError):
     """`reproduce` found a run whose configuration differs from the one it would train."""
 
 
-def _flatten(spec_dict: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in spec_dict.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
 def _section_dict(spec: RunSpec) -> dict:
     d = spec.to_dict()
     run = {"model": d["model"], "data": d["data"], "preset": d["preset"]}
@@ -33,7 +23,7 @@ def _section_dict(spec: RunSpec) -> dict:
 
 def spec_differences(saved: RunSpec, wanted: RunSpec) -> dict[str, tuple]:
     """{"section.key": (saved value, wanted value)} for every setting that differs."""
-    a, b = _flatten(_section_dict(saved)), _flatten(_section_dict(wanted))
+    a, b = flatten(_section_dict(saved)), flatten(_section_dict(wanted))
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
