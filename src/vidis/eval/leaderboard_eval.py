@@ -49,7 +49,7 @@ def evaluate_run(run_dir, test, judge, num_clips: int, device: str, context: dic
         results["figures"] = swap_figures(model, test, figures, run_dir.name, device)
         if "swap" in model.capabilities:
             torch.save(figure_swaps(model, test, device), run_dir / SWAPS_FILE)
-        cache.write_text(json.dumps({"key": key, "results": results}, indent=2, default=str) + "\n")
+        _write_cache(cache, key, "results", results)
         return results
     finally:
         release_run_lock(lock)
@@ -139,8 +139,7 @@ def cached_references(folder: Path, test, judge, n: int, device: str, context: d
     if saved is not None:
         return saved
     rows = reference_rows(test, judge, n, device, context, prediction)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"key": key, "rows": rows}, indent=2, default=str) + "\n")
+    _write_cache(path, key, "rows", rows)
     return rows
 
 
@@ -156,6 +155,12 @@ def _cache_key(num_clips: int, judge, context: dict, **extra) -> dict:
         "context": {k: v for k, v in context.items() if k != "progress"},
     }
     return json.loads(json.dumps(key, default=str))
+
+
+def _write_cache(path: Path, key: dict, field: str, value):
+    """The JSON file `_read_cache` reads back: {"key": key, field: value}."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"key": key, field: value}, indent=2, default=str) + "\n")
 
 
 def _read_cache(path: Path, key: dict, field: str):
