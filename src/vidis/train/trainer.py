@@ -451,7 +451,7 @@ class Trainer:
             batch = to_device(batch, self.device)
             terms = self.model.train_step(batch, self.step, self.optimizers, train)
             for name, value in terms.items():  # summed on the device: no host sync between log points
-                value = torch.as_tensor(value, dtype=torch.float32).detach()
+                value = torch.as_tensor(value, dtype=torch.float32, device=self.device).detach()
                 sums[name] = sums[name] + value if name in sums else value.clone()
                 counts[name] = counts.get(name, 0) + 1
             steps += 1
