@@ -2,8 +2,11 @@
 # Paper 000 at the `paper` and `paper-code` presets on one GPU, tables computed there, plus
 # dvae's labelled departure (`paper-pooled`) judged beside the paper's architecture.
 #   bash scripts/gpu_paper000.sh OUTDIR MINUTES
-# Not yet run with this plan on a GPU (written 2026-11-26 for the next session that is lent one;
-# tested at `smoke` on the CPU: PRESETS=smoke POOLED=smoke-pooled, tests/test_scripts.py).
+# Tested at `smoke` on the CPU (PRESETS=smoke POOLED=smoke-pooled, tests/test_scripts.py). On one
+# H200 (2026-11-27, PRESETS="paper paper-code" POOLED=, 3.63 minutes) the six runs trained, then
+# the evaluations had not finished 3.3 minutes later (CPU-bound, GPU idle): since then ground-truth
+# swaps are scored on the GPU, the evaluations share the cores, and each model's evaluation time is
+# printed. In a GPU session call it through scripts/gpu_paper000_session.sh (check, deadline).
 # The seven training runs (3 models x 2 presets, and dvae paper-pooled) share the GPU in
 # parallel, each stopped by train.max_minutes=MINUTES if it has not finished (on one H100,
 # 2026-11-24, all but paper-code dvae finished their 15,625 steps within 16 minutes); the
@@ -13,7 +16,8 @@
 # tables, results, figures, reports, metrics, training logs and judge reports (judges/; no weights). OUTDIR/DONE marks
 # the end; each run's log.csv says how many steps it reached.
 # Environment (defaults): PRESETS ("paper paper-code"), POOLED (paper-pooled; empty: none),
-# NUM_CLIPS (1000), PYTHON (python3).
+# NUM_CLIPS (1000), PYTHON (python3), EXTRA_SET (more --set values for every run, space-separated),
+# CPU_RETRY (1: a `reproduce` that fails on the GPU runs again with --device cpu; 0: not).
 set -u
 OUTDIR=${1:-runs/gpu}
 MINUTES=${2:-20}
@@ -21,6 +25,7 @@ PRESETS=${PRESETS:-paper paper-code}
 POOLED=${POOLED-paper-pooled}
 NUM_CLIPS=${NUM_CLIPS:-1000}
 PYTHON=${PYTHON:-python3}
+CPU_RETRY=${CPU_RETRY:-1}
 VIDIS="$PYTHON -m vidis"
 mkdir -p "$OUTDIR"
 export PYTHONPATH=${PYTHONPATH:-src} PYTHONUNBUFFERED=1 VIDIS_CACHE=${VIDIS_CACHE:-$OUTDIR/cache}
@@ -33,6 +38,7 @@ esac
 # every run's settings; `reproduce` is given them too, so it reuses the runs (a run stopped at its
 # time limit counts as finished) instead of refusing them as trained with other settings
 SETTINGS=(--set train.num_workers=2 --set train.max_minutes="$MINUTES")
+for kv in ${EXTRA_SET:-}; do SETTINGS+=(--set "$kv"); done  # e.g. "train.steps=30": a short check
 train() {  # preset model
   $VIDIS train --model "$2" --preset "$1" --out "$OUTDIR/$1/$2" "${SETTINGS[@]}" --no-progress \
     > "$OUTDIR/train-$1-$2.log" 2>&1 &
@@ -43,10 +49,19 @@ done
 [ -n "$POOLED" ] && train "$POOLED" dvae
 wait
 date -u >> "$OUTDIR/env.txt"
-for preset in $PRESETS; do
-  $VIDIS reproduce 000 --preset "$preset" --out "$OUTDIR/$preset" --num-clips "$NUM_CLIPS" "${SETTINGS[@]}" \
-    --no-progress > "$OUTDIR/reproduce-$preset.log" 2>&1 &
-done
+# the evaluations run side by side: each gets its share of the cores (two processes of 2 threads on
+# 2 cores took 2.1x as long per SSIM batch as of 1 thread each, 2026-11-27; GPU idle meanwhile)
+EVALS=$(wc -w <<< "$PRESETS"); [ -n "$POOLED" ] && EVALS=$((EVALS + 1))
+THREADS=$(( $(nproc) / EVALS )); export OMP_NUM_THREADS=$(( THREADS > 0 ? THREADS : 1 ))
+reproduce() {  # preset; where the GPU evaluation fails, again on the CPU (the log of each is kept)
+  $VIDIS reproduce 000 --preset "$1" --out "$OUTDIR/$1" --num-clips "$NUM_CLIPS" "${SETTINGS[@]}" \
+    --no-progress > "$OUTDIR/reproduce-$1.log" 2>&1 && return
+  [ "$CPU_RETRY" = 1 ] || return 1
+  echo "reproduce $1 failed (reproduce-$1.log); again with --device cpu: $(date -u)" >> "$OUTDIR/env.txt"
+  $VIDIS reproduce 000 --preset "$1" --out "$OUTDIR/$1" --num-clips "$NUM_CLIPS" "${SETTINGS[@]}" \
+    --device cpu --no-progress > "$OUTDIR/reproduce-$1-cpu.log" 2>&1
+}
+for preset in $PRESETS; do reproduce "$preset" & done
 [ -n "$POOLED" ] && $VIDIS eval "$OUTDIR/$POOLED/dvae" --num-clips "$NUM_CLIPS" --protocol judge \
   --protocol gt_swaps --protocol reconstruction --no-progress > "$OUTDIR/eval-$POOLED.log" 2>&1 &
 wait

@@ -45,3 +45,24 @@ def test_gpu_paper000_script_at_smoke(tmp_path):
             "smoke-pooled/dvae/metrics.json"} <= names
     assert any(n.startswith("judges/") and n.endswith(".json") for n in names)  # the quick judge's report
     assert "presets: smoke smoke-pooled" in (out / "env.txt").read_text()
+
+
+@pytest.mark.slow
+def test_gpu_paper000_session_script_at_smoke(tmp_path):
+    """The session wrapper: a failing check ends the call at once; a passing one trains for the
+    minutes left before the deadline and bundles the tables."""
+    script = str(ROOT / "scripts" / "gpu_paper000_session.sh")
+    env = dict(os.environ, PRESETS="smoke", PYTHON=sys.executable, PYTHONPATH=str(ROOT / "src"))
+    env.update(VIDIS_CACHE=str(tmp_path / "cache"), WORK=str(tmp_path / "work"), JUDGES=str(tmp_path))
+    failed = subprocess.run(["bash", script, str(tmp_path / "b0")], env=dict(env, CHECK="false"),
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert failed.returncode == 1 and "CHECK FAILED" in failed.stdout
+    assert not (tmp_path / "work" / "env.txt").exists()  # nothing trained
+    env.update(CHECK="true", DEADLINE="200", EVAL_S="90")
+    done = subprocess.run(["bash", script, str(tmp_path / "b1")], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=400)  # fmt: skip
+    assert "check passed" in done.stdout and "training minutes: " in done.stdout, done.stdout[-2000:]
+    assert (tmp_path / "work" / "DONE").exists() and "PARTIAL" not in done.stdout
+    with tarfile.open(tmp_path / "b1" / "bundle.tgz") as bundle:
+        names = bundle.getnames()
+    assert "smoke/table1.md" in names and "smoke/dvae/log.csv" in names

@@ -76,7 +76,7 @@ def score_against_truth(prediction: torch.Tensor, truths: torch.Tensor) -> dict[
     prediction = prediction.float()
     error = (prediction.unsqueeze(1) - truths.float()).pow(2).flatten(2).double().mean(2)  # (B, O)
     mse, ordering = error.min(1)  # (B,), (B,)
-    best = truths[torch.arange(len(truths)), ordering]  # (B, T, C, H, W)
+    best = truths[torch.arange(len(truths), device=truths.device), ordering]  # (B, T, C, H, W)
     return {"mse": mse, "ssim": ssim(prediction, best).mean(1), "ordering": ordering}
 
 
@@ -117,20 +117,21 @@ def ground_truth_swap_scores(
         video_a = dataset.batch(index_a.tolist())["video"]  # (B, T, C, H, W)
         video_b = dataset.batch(index_b.tolist())["video"]
         truths = render_true_swaps(dataset, index_a.tolist(), index_b.tolist())  # (B, O, T, C, H, W)
+        truths, video_a, video_b = truths.to(device), video_a.to(device), video_b.to(device)
+        # scored where the model runs: float64 SSIM of 4 sources is most of this on a CPU
         predictions = {
-            "swap": model.swap(video_a.to(device), video_b.to(device)).float().clamp(0, 1).cpu(),
+            "swap": model.swap(video_a, video_b).float().clamp(0, 1),
             "copy_b": video_b,
             "copy_a": video_a,
         }
         if "recon" in sources:
-            recon = model.reconstruct(truths[:, 0].to(device))
-            predictions["recon"] = recon.float().clamp(0, 1).cpu()
+            predictions["recon"] = model.reconstruct(truths[:, 0]).float().clamp(0, 1)
         for source, prediction in predictions.items():
             scores = score_against_truth(prediction, truths)
-            parts[f"{source}_mse"].append(scores["mse"])
-            parts[f"{source}_ssim"].append(scores["ssim"])
+            parts[f"{source}_mse"].append(scores["mse"].cpu())
+            parts[f"{source}_ssim"].append(scores["ssim"].cpu())
             if source == "swap":
-                identity.append(scores["ordering"] == 0)
+                identity.append(scores["ordering"].cpu() == 0)
     out: dict[str, float] = {"num_clips": n, "num_orderings": len(dataset.swap_assignments())}
     for key, values in parts.items():
         out[key], out[f"{key}_se"] = _mean_and_se(torch.cat(values))

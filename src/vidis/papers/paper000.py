@@ -461,6 +461,7 @@ def reproduce(
         model = models[name]
         n = min(num_clips, len(test))
         print(f"evaluating {name} on {n:,} test clips")
+        started = time.perf_counter()
         row = evaluate_reconstruction(model, test, num_clips, device=device, progress=progress)
         row.update(code_reconstruction(model, test, min(num_clips, CODE_RECON_CLIPS), device=device))
         row["steps_trained"] = model.step
@@ -480,6 +481,8 @@ def reproduce(
         if getattr(test, "can_render_swaps", False):
             gt = ground_truth_swap_scores(model, test, num_clips=num_clips, device=device)
             row.update({f"gt_{k}": v for k, v in gt.items()})
+        row["eval_seconds"] = time.perf_counter() - started
+        print(f"evaluated {name} in {row['eval_seconds']:.0f} s")
         results[name] = row
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "table1.md").write_text(table1_markdown(results, preset))
