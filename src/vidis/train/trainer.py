@@ -450,8 +450,8 @@ class Trainer:
         for batch in self.loader(end):
             batch = to_device(batch, self.device)
             terms = self.model.train_step(batch, self.step, self.optimizers, train)
-            for name, value in terms.items():  # summed on the device: no host sync between log points
-                value = torch.as_tensor(value, dtype=torch.float32, device=self.device).detach()
+            for name, value in terms.items():  # summed where each lives: no host sync between log points
+                value = torch.as_tensor(value, dtype=torch.float32).detach()  # a Python float: on the CPU
                 sums[name] = sums[name] + value if name in sums else value.clone()
                 counts[name] = counts.get(name, 0) + 1
             steps += 1
@@ -496,7 +496,8 @@ class Trainer:
         if not sums:
             return {}
         names = list(sums)
-        totals = distributed.mean_over_processes({name: sums[name] for name in names})
+        # one device for all (a CUDA run logs CUDA tensors and Python floats, e.g. dvae's beta)
+        totals = distributed.mean_over_processes({name: sums[name].to(self.device) for name in names})
         values = torch.stack([totals[name].reshape(()).float() for name in names]).tolist()
         return {name: value / counts[name] for name, value in zip(names, values)}
 
