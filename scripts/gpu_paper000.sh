@@ -14,7 +14,8 @@
 # on NUM_CLIPS (1,000) test clips on the GPU (reusing the runs: forward times are the GPU's), and
 # `vidis eval --protocol judge --protocol gt_swaps` scores the pooled run. OUTDIR/bundle.tgz collects
 # tables, results, figures, reports, metrics, training logs and judge reports (judges/; no weights). OUTDIR/DONE marks
-# the end; each run's log.csv says how many steps it reached.
+# the end (a run stopped by TERM or INT bundles what exists and exits 124); each run's log.csv
+# says how many steps it reached.
 # Environment (defaults): PRESETS ("paper paper-code"), POOLED (paper-pooled; empty: none),
 # NUM_CLIPS (1000), PYTHON (python3), EXTRA_SET (more --set values for every run, space-separated),
 # CPU_RETRY (1: a `reproduce` that fails on the GPU runs again with --device cpu; 0: not).
@@ -31,6 +32,29 @@ mkdir -p "$OUTDIR"
 export PYTHONPATH=${PYTHONPATH:-src} PYTHONUNBUFFERED=1 VIDIS_CACHE=${VIDIS_CACHE:-$OUTDIR/cache}
 { nvidia-smi -L 2>/dev/null || echo "no GPU"; $PYTHON -c "import torch; print('torch', torch.__version__)"
   echo "command: $0 $*"; echo "presets: $PRESETS ${POOLED:-}"; date -u; } > "$OUTDIR/env.txt" 2>&1
+bundle() {  # what the runs have written so far -> OUTDIR/bundle.tgz (also when stopped early)
+  mkdir -p "$OUTDIR/judges" && cp "$VIDIS_CACHE"/judges/*.json "$OUTDIR/judges/" 2>/dev/null
+  (
+    cd "$OUTDIR" || exit 1
+    shopt -s nullglob
+    files=(env.txt ./*.log judges/*.json)
+    for preset in $PRESETS; do
+      files+=("$preset"/table*.md "$preset"/results.json "$preset"/report.html "$preset"/figures "$preset"/*/log.csv)
+    done
+    [ -n "$POOLED" ] && files+=("$POOLED"/dvae/metrics.json "$POOLED"/dvae/report.html "$POOLED"/dvae/figures \
+      "$POOLED"/dvae/log.csv)
+    existing=(); for f in "${files[@]}"; do [ -e "$f" ] && existing+=("$f"); done
+    tar czf bundle.tgz "${existing[@]}"
+  )
+}
+stopped() {  # TERM or INT (`timeout` at a session's deadline signals the whole group, the script twice)
+  trap '' TERM INT
+  echo "stopped early: $(date -u)" >> "$OUTDIR/env.txt"
+  for p in $(jobs -p); do pkill -P "$p"; kill "$p"; done 2>/dev/null  # the runs and their workers
+  bundle
+  exit 124
+}
+trap stopped TERM INT
 case "$PRESETS" in  # smoke runs are scored by the quick judge, trained when first used
   smoke*) ;;
   *) $VIDIS judge train --data moving_mnist --no-progress > "$OUTDIR/judge.log" 2>&1 & ;;
@@ -66,16 +90,5 @@ for preset in $PRESETS; do reproduce "$preset" & done
   --protocol gt_swaps --protocol reconstruction --no-progress > "$OUTDIR/eval-$POOLED.log" 2>&1 &
 wait
 date -u >> "$OUTDIR/env.txt"
-mkdir -p "$OUTDIR/judges" && cp "$VIDIS_CACHE"/judges/*.json "$OUTDIR/judges/" 2>/dev/null
-(
-  cd "$OUTDIR" || exit 1
-  shopt -s nullglob
-  files=(env.txt ./*.log judges/*.json)
-  for preset in $PRESETS; do
-    files+=("$preset"/table*.md "$preset"/results.json "$preset"/report.html "$preset"/figures "$preset"/*/log.csv)
-  done
-  [ -n "$POOLED" ] && files+=("$POOLED"/dvae/metrics.json "$POOLED"/dvae/report.html "$POOLED"/dvae/figures \
-    "$POOLED"/dvae/log.csv)
-  tar czf bundle.tgz "${files[@]}"
-)
+bundle
 touch "$OUTDIR/DONE"

@@ -34,15 +34,12 @@ M=$(awk -v e="$E" -v d="$DEADLINE" -v v="$EVAL_S" -v x="$MAX_MINUTES" \
   'BEGIN { m = (d - e - 40 - v) / 60; if (m > x) m = x; printf "%.2f", m }')
 echo "check passed in $E s; training minutes: $M"
 if awk -v m="$M" 'BEGIN { exit !(m < 1) }'; then echo "less than a minute left to train: stopping"; exit 1; fi
-timeout -k 5 $(( DEADLINE - E )) bash scripts/gpu_paper000.sh "$WORK" "$M"
+timeout -k 30 $(( DEADLINE - E )) bash scripts/gpu_paper000.sh "$WORK" "$M"  # bundles even when stopped
 echo "gpu_paper000.sh rc=$? after $(( $(date +%s) - T0 )) s"
-pkill -f "m vidis"; pkill -f "nvidia-smi --query"; sleep 1
+pkill -f "nvidia-smi --query"
 cd "$WORK" || exit 1
-if [ -f DONE ] && [ -f bundle.tgz ]; then cp bundle.tgz "$BUNDLE/"; else
-  echo "PARTIAL: the deadline came first"; shopt -s nullglob
-  tar czf "$BUNDLE/bundle.tgz" env.txt ./*.log "$VIDIS_CACHE"/judges/*.json ./*/table*.md ./*/results.json \
-    ./*/report.html ./*/figures ./*/*/log.csv
-fi
+[ -f DONE ] || echo "PARTIAL: the deadline came first"
+cp bundle.tgz "$BUNDLE/"
 cp env.txt "$BUNDLE/" 2>/dev/null
 for f in ./*/table*.md; do echo "== $f"; cat "$f"; done
 grep -h "stopped at\|^training" ./train-*.log; grep -h "^evaluated\|vidis: error" ./reproduce*.log; cat env.txt

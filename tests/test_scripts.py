@@ -66,3 +66,19 @@ def test_gpu_paper000_session_script_at_smoke(tmp_path):
     with tarfile.open(tmp_path / "b1" / "bundle.tgz") as bundle:
         names = bundle.getnames()
     assert "smoke/table1.md" in names and "smoke/dvae/log.csv" in names
+
+
+@pytest.mark.slow
+def test_gpu_paper000_script_stopped_early_bundles_what_exists(tmp_path):
+    """`timeout` at a session's deadline: the runs end, the logs so far are bundled, exit 124."""
+    out = tmp_path / "gpu"
+    env = dict(os.environ, PRESETS="smoke", POOLED="", PYTHON=sys.executable, PYTHONPATH=str(ROOT / "src"))
+    env.update(VIDIS_CACHE=str(tmp_path / "cache"))
+    script = str(ROOT / "scripts" / "gpu_paper000.sh")
+    stopped = subprocess.run(["timeout", "-k", "30", "25", "bash", script, str(out), "1"], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert stopped.returncode == 124 and not (out / "DONE").exists()
+    assert "stopped early" in (out / "env.txt").read_text()
+    with tarfile.open(out / "bundle.tgz") as bundle:
+        names = bundle.getnames()
+    assert "smoke/dvae/log.csv" in names and "env.txt" in names and "smoke/table1.md" not in names
