@@ -1,8 +1,15 @@
-"""Run folders through the CLI: --overwrite clears what the run owns, Ctrl-C says how to resume,
-metrics.json sections carry the step and checkpoint they were measured at."""
+"""Run folders through the CLI: --overwrite clears what the run owns, Ctrl-C says how to resume
+(a real SIGINT/SIGTERM saves first), metrics.json sections carry the step and checkpoint they
+were measured at."""
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -84,6 +91,67 @@ def test_ctrl_c_names_the_last_saved_step_and_the_resume_command(tmp_path, capsy
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert "resuming from step 2 of 4" in capsys.readouterr().out
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 4
+
+
+def signal_at(monkeypatch, step: int, kind: signal.Signals):
+    """Send this process the signal `kind` during frame_vae's training step `step` (0-based)."""
+    original = FrameVAE.train_step
+
+    def train_step(self, batch, current, optimizers, config):
+        if current == step:
+            os.kill(os.getpid(), kind)
+        return original(self, batch, current, optimizers, config)
+
+    monkeypatch.setattr(FrameVAE, "train_step", train_step)
+
+
+@pytest.mark.parametrize("kind", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_saves_the_step_it_stopped_at(tmp_path, capsys, monkeypatch, kind):
+    run = tmp_path / "run"
+    before = signal.getsignal(kind)
+    signal_at(monkeypatch, 2, kind)  # smoke: a checkpoint every 2 steps; the 3rd step is not one
+    assert train(run) == 130
+    captured = capsys.readouterr()
+    assert f"{kind.name}: stopping after the current step" in captured.err
+    assert captured.err.strip().splitlines()[-1] == (
+        f"vidis: error: stopped at step 3 and saved ({run / 'checkpoints' / 'last.pt'}); "
+        f"resume with: vidis train --resume {run}"
+    )
+    assert signal.getsignal(kind) is before  # the trainer's handler is gone again
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 3
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert "resuming from step 3 of 4" in capsys.readouterr().out
+
+
+def test_ctrl_c_to_the_process_group_with_loader_workers(tmp_path):
+    """A terminal's Ctrl-C reaches the trainer and its loader workers: the workers ignore it, the
+    trainer saves the step it reached and exits 130."""
+    run = tmp_path / "run"
+    args = [*SMOKE, "--out", str(run), "--set", "train.steps=100000", "--set", "train.eval_every=100000"]
+    args += ["--set", "train.num_workers=1", "--set", "train.log_every=1", "--set", "train.tensorboard=false"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vidis", "train", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "log.csv").exists() or "train" not in (run / "log.csv").read_text():
+            assert child.poll() is None and time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        os.killpg(child.pid, signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == 130, err
+    assert "stopped at step" in err and "and saved" in err and "exited unexpectedly" not in err, err
+    step = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"]
+    assert f"stopped at step {step} and saved" in err
 
 
 def test_metrics_sections_carry_step_and_checkpoint(tmp_path):

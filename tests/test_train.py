@@ -1,4 +1,7 @@
 import csv
+import os
+import signal
+import time
 
 import pytest
 import torch
@@ -41,6 +44,51 @@ def test_resume_is_exact(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_resume_after_a_signal_is_exact(tmp_path, monkeypatch):
+    """SIGTERM during step 2 (0-based): the trainer finishes it, saves step 3 (not a checkpoint
+    step) and raises KeyboardInterrupt; resumed to 6 steps, the weights equal an uninterrupted run's."""
+    whole = tmp_path / "whole"
+    Trainer(smoke_spec(steps=6, eval_every=4), whole, progress=False).fit()
+
+    original = FrameVAE.train_step
+
+    def train_step(self, batch, current, optimizers, config):
+        if current == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, batch, current, optimizers, config)
+
+    monkeypatch.setattr(FrameVAE, "train_step", train_step)
+    parts = tmp_path / "parts"
+    trainer = Trainer(smoke_spec(steps=6, eval_every=4), parts, progress=False)
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM at step 3"):
+        trainer.fit()
+    assert trainer.last_checkpoint_step == 3
+    monkeypatch.undo()
+    resumed = Trainer(smoke_spec(steps=6, eval_every=4), parts, resume=True, progress=False)
+    assert resumed.step == 3
+    resumed.fit()
+
+    a = read_checkpoint(whole / "checkpoints" / "last.pt")["model"]
+    b = read_checkpoint(parts / "checkpoints" / "last.pt")["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_loader_workers_outlive_a_ctrl_c(tmp_path):
+    """A terminal's Ctrl-C also reaches the loader workers; they must keep serving batches while
+    the trainer finishes its step (several processes agree on a stop only at the next log point)."""
+    trainer = Trainer(smoke_spec(steps=40, num_workers=1), tmp_path, progress=False)
+    try:
+        batches = iter(trainer.loader())
+        next(batches)
+        for worker in batches._workers:  # torch's own worker processes
+            os.kill(worker.pid, signal.SIGINT)
+        time.sleep(1.0)
+        assert sum(1 for _ in batches) == 39  # more than the 4 batches prefetched
+    finally:
+        trainer.close()
 
 
 def test_checkpoint_loads_with_weights_only_and_gives_eval_model(tmp_path):

@@ -286,6 +286,11 @@ def _fit(trainer, run_dir: Path) -> int:
                 f"{trainer.spec.train.eval_every}); nothing was saved: start again with "
                 f"--out {run_dir} --overwrite"
             ) from None
+        if saved == trainer.step:  # the trainer's own stop (SIGINT/SIGTERM): nothing lost
+            raise Interrupted(
+                f"stopped at step {saved} and saved ({checkpoint_path(run_dir)}); "
+                f"resume with: vidis train --resume {run_dir}"
+            ) from None
         raise Interrupted(
             f"interrupted at step {trainer.step}; last saved step {saved} ({checkpoint_path(run_dir)}); "
             f"resume with: vidis train --resume {run_dir}"

@@ -36,6 +36,13 @@ overrides `VideoDataset.batch` (a vectorised generator) is asked for each step's
 call (`StepBatches`), in a loader worker when `train.num_workers > 0`; others are read item by
 item and collated.
 
+Stopping: the first SIGINT (Ctrl-C) or SIGTERM during `fit` finishes the current step, validates,
+writes `last.pt` at that step and raises `KeyboardInterrupt` (the CLI then names the saved step
+and the resume command); a second one stops at once, as Python would. A resume from that
+checkpoint is exact. Loader workers ignore both signals (they end with the trainer), so a
+terminal's Ctrl-C, sent to the whole process group, reaches only the trainer. Several processes
+agree on the stop at the next log point.
+
 Several processes (`torchrun ... -m vidis train`, see `vidis.train.distributed`): every
 process trains on its slice of each step's global batch; gradients are averaged in
 `optimizer_step`; rank 0 alone writes; logged train values are averaged over processes and
@@ -47,7 +54,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import signal
 import sys
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -75,6 +84,12 @@ from .run_lock import acquire_run_lock, release_run_lock
 from .spec import RunSpec, build_model
 from .tensorboard import SWAP_CLIPS, TensorBoardLog
 
+
+
+def _ignore_stop_signals(worker_id: int):
+    """Loader workers ignore SIGINT and SIGTERM: the trainer saves, then ends them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 class StepBatchSampler(Sampler):
     """Yields the dataset indices of steps start..stop-1, deterministic in (seed, step).
@@ -215,6 +230,7 @@ class Trainer:
         self.step = 0
         self.log_path = self.run_dir / "log.csv"
         self.last_checkpoint_step = None
+        self.stop_signal: str | None = None  # "SIGINT" or "SIGTERM" once one asked `fit` to stop
         self.best: dict | None = None  # {"metric", "value", "step"} of checkpoints/best.pt
         self._seen_finite = resume  # a resumed run had finite logs before its checkpoint
         self._hold_run_folder()  # one trainer per run folder (`vidis.train.run_lock`)
@@ -398,6 +414,7 @@ class Trainer:
         }
         if train.num_workers > 0:
             options["prefetch_factor"] = 4  # batches in flight per worker
+            options["worker_init_fn"] = _ignore_stop_signals  # the trainer decides when to stop
         if makes_batches(self.train_data):  # one `dataset.batch` call per step (in a worker)
             return DataLoader(StepBatches(self.train_data, sampler), batch_size=None, **options)
         return DataLoader(self.train_data, batch_sampler=sampler, collate_fn=collate, **options)
@@ -421,6 +438,8 @@ class Trainer:
             **progress_options(),
         )
         last_val: dict[str, float] = {}
+        self.stop_signal = None
+        restore_handlers = self._catch_stop_signals()
         try:
             while self.step < train.steps:
                 index = self.stage_at(self.step)
@@ -431,15 +450,47 @@ class Trainer:
                 if stopped:
                     break
         finally:
+            restore_handlers()
             bar.close()
             if self.tensorboard is not None:
                 self.tensorboard.flush()
             self.close()
+        if self.stop_signal is not None and self.step < train.steps:  # saved at this step (`_fit_stage`)
+            raise KeyboardInterrupt(f"{self.stop_signal} at step {self.step}")
         distributed.barrier()  # no process leaves while another still needs it
         return last_val
 
+    def _catch_stop_signals(self):
+        """Until the returned function is called, the first SIGINT/SIGTERM sets `self.stop_signal`
+        (the loop saves and stops after the current step) and puts the old handlers back, so a
+        second one acts at once. Outside the main thread (no signal handlers there): nothing."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        kinds = (signal.SIGINT, signal.SIGTERM)
+        previous = {kind: signal.getsignal(kind) for kind in kinds}
+
+        def restore():
+            for kind, handler in previous.items():
+                signal.signal(kind, handler if handler is not None else signal.SIG_DFL)
+
+        def request_stop(number, frame):
+            self.stop_signal = signal.Signals(number).name
+            restore()
+            if self.main:
+                print(
+                    f"\n{self.stop_signal}: stopping after the current step, with a checkpoint "
+                    "(send it again to stop without saving)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        for kind in kinds:
+            signal.signal(kind, request_stop)
+        return restore
+
     def _fit_stage(self, bar, deadline: float | None) -> tuple[dict[str, float], bool]:
-        """Train until the current stage's end; returns (last validation, stopped by the clock)."""
+        """Train until the current stage's end; returns (last validation, stopped by the clock or a
+        signal)."""
         train = self.spec.train
         _, end = self.stage_bounds()[self.stage_index]
         self.model.train()  # frozen modules stay in eval mode (VideoModel.train)
@@ -460,7 +511,10 @@ class Trainer:
             out_of_time = deadline is not None and time.perf_counter() > deadline
             if deadline is not None:  # every process stops at the same step
                 out_of_time = distributed.any_process(out_of_time)
-            done = self.step >= end or out_of_time
+            stopping = self.stop_signal is not None
+            if distributed.is_distributed():  # agreed at log points: one collective per log_every steps
+                stopping = self.step % train.log_every == 0 and distributed.any_process(stopping)
+            done = self.step >= end or out_of_time or stopping
             if self.step % train.log_every == 0 or self.step % train.eval_every == 0 or done:
                 means = self._train_means(sums, counts)  # each term over the steps that logged it
                 self._check_finite("train", means)
@@ -482,6 +536,9 @@ class Trainer:
                 self._save(last_val, time_limited)
                 self.model.train()
                 started = time.perf_counter()
+                if stopping:
+                    self.stop_signal = self.stop_signal or "stop"  # another process's signal
+                    return last_val, True
                 if time_limited:
                     if self.main:
                         print(
