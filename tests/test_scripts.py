@@ -1,4 +1,4 @@
-"""The prepared GPU scripts, run at `smoke` on the CPU: every pair they start ends in the tables."""
+"""The prepared scripts (GPU sessions, the multi-sitting CPU run of paper 000), run at `smoke` on the CPU."""
 
 import json
 import os
@@ -82,3 +82,24 @@ def test_gpu_paper000_script_stopped_early_bundles_what_exists(tmp_path):
     with tarfile.open(out / "bundle.tgz") as bundle:
         names = bundle.getnames()
     assert "smoke/dvae/log.csv" in names and "env.txt" in names and "smoke/table1.md" not in names
+
+
+@pytest.mark.slow
+def test_cpu_paper000_script_resumes_a_cut_run_then_writes_the_tables(tmp_path):
+    """A run cut by its clock in an earlier sitting is resumed to its last step, the other two are
+    trained, and reproduce writes the tables from the three runs."""
+    runs = tmp_path / "runs"
+    env = dict(os.environ, PRESET="smoke", NUM_CLIPS="16", PYTHON=sys.executable, OMP_NUM_THREADS="1")
+    env.update(VIDIS_CACHE=str(tmp_path / "cache"), PYTHONPATH=str(ROOT / "src"))
+    vidis = [sys.executable, "-m", "vidis", "train", "--model", "dvae", "--preset", "smoke", "--no-progress"]
+    cut = ["--set", "train.amp=bf16", "--set", "train.max_minutes=0.0001"]  # stops after one step
+    subprocess.run([*vidis, "--out", str(runs / "dvae"), *cut], env=env, check=True, timeout=300)
+    script = str(ROOT / "scripts" / "cpu_paper000.sh")
+    done = subprocess.run(["bash", script, str(runs), "10"], env=env, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "resuming from step 1 of" in done.stdout
+    assert (runs / "DONE").exists() and "Table 1" in (runs / "table1.md").read_text()
+    again = subprocess.run(["bash", script, str(runs), "0"], env=env, capture_output=True, text=True,
+                           timeout=900)  # fmt: skip
+    assert "dvae: all" in again.stdout and "lstm_vae: all" in again.stdout, again.stdout + again.stderr

@@ -85,7 +85,6 @@ from .spec import RunSpec, build_model
 from .tensorboard import SWAP_CLIPS, TensorBoardLog
 
 
-
 def _ignore_stop_signals(worker_id: int):
     """Loader workers ignore SIGINT and SIGTERM: the trainer saves, then ends them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
