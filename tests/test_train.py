@@ -7,8 +7,9 @@ import pytest
 import torch
 
 import vidis
-from vidis.errors import ConfigError, TrainingDiverged
+from vidis.errors import ConfigError, Interrupted, TrainingDiverged
 from vidis.models.frame_vae import FrameVAE
+from vidis.papers.runs import train_spec
 from vidis.train.checkpoint import read_checkpoint
 from vidis.train.spec import make_spec
 from vidis.train.trainer import StepBatchSampler, Trainer
@@ -74,6 +75,25 @@ def test_resume_after_a_signal_is_exact(tmp_path, monkeypatch):
     b = read_checkpoint(parts / "checkpoints" / "last.pt")["model"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_a_reproduction_stopped_by_a_signal_says_the_same_command_resumes(tmp_path, monkeypatch, capsys):
+    original = FrameVAE.train_step
+
+    def train_step(self, batch, current, optimizers, config):
+        if current == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, batch, current, optimizers, config)
+
+    monkeypatch.setattr(FrameVAE, "train_step", train_step)
+    run = tmp_path / "frame_vae"
+    with pytest.raises(Interrupted) as stopped:
+        train_spec(smoke_spec(steps=6, eval_every=4), run, progress=False)
+    last = run / "checkpoints" / "last.pt"
+    assert str(stopped.value) == f"stopped at step 2 and saved ({last}); the same command resumes {run}"
+    monkeypatch.undo()
+    train_spec(smoke_spec(steps=6, eval_every=4), run, progress=False)
+    assert "resuming" in capsys.readouterr().out and read_checkpoint(last)["step"] == 6
 
 
 def test_loader_workers_outlive_a_ctrl_c(tmp_path):

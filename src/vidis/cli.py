@@ -28,7 +28,7 @@ from .commands import (
     data_options_from_sets,
     print_rows,
 )
-from .errors import ConfigError, Interrupted, RunFolderError, VidisError
+from .errors import ConfigError, RunFolderError, VidisError
 from .train.run_lock import LOCK_FILE
 
 DEFAULT_PRESET = "small"
@@ -279,22 +279,8 @@ def _fit(trainer, run_dir: Path) -> int:
     try:
         val = trainer.fit()
     except KeyboardInterrupt:
-        saved = trainer.last_checkpoint_step
-        if saved is None:
-            raise Interrupted(
-                f"interrupted at step {trainer.step} before the first checkpoint (step "
-                f"{trainer.spec.train.eval_every}); nothing was saved: start again with "
-                f"--out {run_dir} --overwrite"
-            ) from None
-        if saved == trainer.step:  # the trainer's own stop (SIGINT/SIGTERM): nothing lost
-            raise Interrupted(
-                f"stopped at step {saved} and saved ({checkpoint_path(run_dir)}); "
-                f"resume with: vidis train --resume {run_dir}"
-            ) from None
-        raise Interrupted(
-            f"interrupted at step {trainer.step}; last saved step {saved} ({checkpoint_path(run_dir)}); "
-            f"resume with: vidis train --resume {run_dir}"
-        ) from None
+        resume = f"resume with: vidis train --resume {run_dir}"
+        raise trainer.interruption(resume, f"start again with --out {run_dir} --overwrite") from None
     if val:
         _say("val: " + ", ".join(f"{k}={v:.4g}" for k, v in val.items()))
     _say(f"checkpoint: {checkpoint_path(run_dir)}")

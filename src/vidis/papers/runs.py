@@ -76,12 +76,22 @@ def train_spec(
             print(f"reusing {run_dir} (step {state['step']} of {saved.train.steps}{note})")
             return run_dir
         print(f"resuming {run_dir} from step {state['step']} of {saved.train.steps}")
-        Trainer(saved, run_dir, resume=True, progress=progress).fit()
+        _fit(Trainer(saved, run_dir, resume=True, progress=progress))
         return run_dir
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(spec, run_dir, progress=progress)
     params = trainer.model.num_parameters()
     what = f"{spec.preset}, {spec.train.steps} steps, {params:,} params"
     print(f"training {label or spec.model} on {spec.data} ({what})")
-    trainer.fit()
+    _fit(trainer)
     return run_dir
+
+
+def _fit(trainer: Trainer):
+    """`trainer.fit()`; Ctrl-C or SIGTERM says what was saved and that the same call goes on."""
+    try:
+        trainer.fit()
+    except KeyboardInterrupt:
+        run = trainer.run_dir
+        resume = f"the same command resumes {run}"
+        raise trainer.interruption(resume, f"the same command starts {run} again") from None

@@ -68,7 +68,7 @@ from tqdm.auto import tqdm
 
 from ..config import TrainConfig, to_dict
 from ..data import VideoDataset, collate, eval_dataset, make_dataset
-from ..errors import ConfigError, TrainingDiverged
+from ..errors import ConfigError, Interrupted, TrainingDiverged
 from ..types import Stage
 from . import distributed
 from .checkpoint import (
@@ -458,6 +458,19 @@ class Trainer:
             raise KeyboardInterrupt(f"{self.stop_signal} at step {self.step}")
         distributed.barrier()  # no process leaves while another still needs it
         return last_val
+
+    def interruption(self, resume: str, restart: str) -> Interrupted:
+        """The error for a KeyboardInterrupt out of `fit`: the step reached, the step saved, and
+        how to go on (`resume` where a checkpoint exists, `restart` where none does)."""
+        saved, where = self.last_checkpoint_step, checkpoint_path(self.run_dir)
+        if saved is None:
+            return Interrupted(
+                f"interrupted at step {self.step} before the first checkpoint (step "
+                f"{self.spec.train.eval_every}); nothing was saved: {restart}"
+            )
+        if saved == self.step:  # the trainer's own stop (SIGINT/SIGTERM): nothing lost
+            return Interrupted(f"stopped at step {saved} and saved ({where}); {resume}")
+        return Interrupted(f"interrupted at step {self.step}; last saved step {saved} ({where}); {resume}")
 
     def _catch_stop_signals(self):
         """Until the returned function is called, the first SIGINT/SIGTERM sets `self.stop_signal`
