@@ -167,8 +167,12 @@ def video_strip(
 def _add_row_labels(
     image: np.ndarray, labels: list[str], row_height: int, pad: int, pad_value: float
 ) -> np.ndarray:
-    """Prepend a margin with one label per row, vertically centred on it (Pillow default font)."""
-    font = ImageFont.load_default()
+    """Prepend a margin with one label per row, vertically centred on it (Pillow's default font at
+    13 px: at its own 10 px, spaces nearly vanish; the bitmap font where Pillow lacks FreeType)."""
+    try:
+        font = ImageFont.load_default(size=13)
+    except (ImportError, TypeError):  # no FreeType, or Pillow < 10.1 (no size): the 10 px font
+        font = ImageFont.load_default()
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     widths = [probe.textbbox((0, 0), text, font=font)[2] for text in labels]
     margin = max(widths) + 2 * pad + 4
