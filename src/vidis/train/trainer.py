@@ -90,6 +90,7 @@ def _ignore_stop_signals(worker_id: int):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
+
 class StepBatchSampler(Sampler):
     """Yields the dataset indices of steps start..stop-1, deterministic in (seed, step).
 
