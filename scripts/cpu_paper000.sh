@@ -16,6 +16,10 @@ PRESET=${PRESET:-paper}
 PYTHON=${PYTHON:-python3}
 NUM_CLIPS=${NUM_CLIPS:-1000}
 VIDIS=("$PYTHON" -m vidis)
+if ! [[ "$MINUTES" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+  echo "cpu_paper000.sh: MINUTES must be a number of minutes, e.g. 90; got '$MINUTES'" >&2
+  exit 2
+fi
 END=$("$PYTHON" -c "import time, sys; print(time.time() + 60 * float(sys.argv[1]))" "$MINUTES")
 
 steps_of() {  # run folder -> "STEP STEPS" of its last checkpoint ("0 0" without one)

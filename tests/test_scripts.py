@@ -103,3 +103,10 @@ def test_cpu_paper000_script_resumes_a_cut_run_then_writes_the_tables(tmp_path):
     again = subprocess.run(["bash", script, str(runs), "0"], env=env, capture_output=True, text=True,
                            timeout=900)  # fmt: skip
     assert "dvae: all" in again.stdout and "lstm_vae: all" in again.stdout, again.stdout + again.stderr
+
+
+def test_cpu_paper000_script_refuses_a_bad_time(tmp_path):
+    script = str(ROOT / "scripts" / "cpu_paper000.sh")
+    bad = subprocess.run(["bash", script, str(tmp_path / "runs"), "ninety"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "MINUTES must be a number of minutes" in bad.stderr
+    assert not (tmp_path / "runs").exists()
