@@ -105,7 +105,7 @@ def signal_at(monkeypatch, step: int, kind: signal.Signals):
     monkeypatch.setattr(FrameVAE, "train_step", train_step)
 
 
-@pytest.mark.parametrize("kind", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("kind", [signal.SIGINT, signal.SIGTERM], ids=lambda kind: kind.name)
 def test_a_signal_saves_the_step_it_stopped_at(tmp_path, capsys, monkeypatch, kind):
     run = tmp_path / "run"
     before = signal.getsignal(kind)
