@@ -5,6 +5,7 @@ import time
 
 import pytest
 import torch
+from test_cli_runs import signal_at  # the tests folder is on sys.path
 
 import vidis
 from vidis.errors import ConfigError, Interrupted, TrainingDiverged
@@ -53,14 +54,7 @@ def test_resume_after_a_signal_is_exact(tmp_path, monkeypatch):
     whole = tmp_path / "whole"
     Trainer(smoke_spec(steps=6, eval_every=4), whole, progress=False).fit()
 
-    original = FrameVAE.train_step
-
-    def train_step(self, batch, current, optimizers, config):
-        if current == 2:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, batch, current, optimizers, config)
-
-    monkeypatch.setattr(FrameVAE, "train_step", train_step)
+    signal_at(monkeypatch, 2, signal.SIGTERM)
     parts = tmp_path / "parts"
     trainer = Trainer(smoke_spec(steps=6, eval_every=4), parts, progress=False)
     with pytest.raises(KeyboardInterrupt, match="SIGTERM at step 3"):
@@ -78,14 +72,7 @@ def test_resume_after_a_signal_is_exact(tmp_path, monkeypatch):
 
 
 def test_a_reproduction_stopped_by_a_signal_says_the_same_command_resumes(tmp_path, monkeypatch, capsys):
-    original = FrameVAE.train_step
-
-    def train_step(self, batch, current, optimizers, config):
-        if current == 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self, batch, current, optimizers, config)
-
-    monkeypatch.setattr(FrameVAE, "train_step", train_step)
+    signal_at(monkeypatch, 1, signal.SIGINT)
     run = tmp_path / "frame_vae"
     with pytest.raises(Interrupted) as stopped:
         train_spec(smoke_spec(steps=6, eval_every=4), run, progress=False)
