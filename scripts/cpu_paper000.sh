@@ -20,7 +20,7 @@ if ! [[ "$MINUTES" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "cpu_paper000.sh: MINUTES must be a number of minutes, e.g. 90; got '$MINUTES'" >&2
   exit 2
 fi
-END=$("$PYTHON" -c "import time, sys; print(time.time() + 60 * float(sys.argv[1]))" "$MINUTES")
+END=$(( $(date +%s) + $(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }') ))  # seconds since the epoch
 
 steps_of() {  # run folder -> "STEP STEPS" of its last checkpoint ("0 0" without one)
   "$PYTHON" - "$1" <<'EOF'
@@ -35,7 +35,7 @@ last = checkpoint_path(run)
 print(f"{read_checkpoint(last)['step']} {RunSpec.load(run).train.steps}" if last.exists() else "0 0")
 EOF
 }
-minutes_left() { "$PYTHON" -c "import time, sys; print(round((float(sys.argv[1]) - time.time()) / 60, 2))" "$END"; }
+minutes_left() { awk -v s=$(( END - $(date +%s) )) 'BEGIN { printf "%.2f", s / 60 }'; }
 
 mkdir -p "$RUNS"
 for model in dvae frame_vae lstm_vae; do
@@ -46,7 +46,7 @@ for model in dvae frame_vae lstm_vae; do
     continue
   fi
   left=$(minutes_left)
-  if "$PYTHON" -c "import sys; sys.exit(float(sys.argv[1]) >= 1)" "$left"; then
+  if awk -v m="$left" 'BEGIN { exit !(m < 1) }'; then
     echo "out of time: $model at step $step; run this script again"
     exit 0
   fi

@@ -31,10 +31,10 @@ checkpointing excluded). Progress bars redraw at most every 30 s when stderr is 
 terminal (a log file). With `train.tensorboard` (and the package installed) the same values
 and a swap grid at each validation go to `RUN/tensorboard/` (`vidis.train.tensorboard`).
 
-Data: the batch of step s is a pure function of (seed, s) (`StepBatchSampler`). A dataset that
-overrides `VideoDataset.batch` (a vectorised generator) is asked for each step's batch in one
-call (`StepBatches`), in a loader worker when `train.num_workers > 0`; others are read item by
-item and collated.
+Data (`vidis.train.batches`): the batch of step s is a pure function of (seed, s)
+(`StepBatchSampler`). A dataset that overrides `VideoDataset.batch` (a vectorised generator) is
+asked for each step's batch in one call (`StepBatches`), in a loader worker when
+`train.num_workers > 0`; others are read item by item and collated.
 
 Stopping: the first SIGINT (Ctrl-C) or SIGTERM during `fit` finishes the current step, validates,
 writes `last.pt` at that step and raises `KeyboardInterrupt` (the CLI then names the saved step
@@ -61,9 +61,8 @@ import time
 import weakref
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig, to_dict
@@ -71,6 +70,7 @@ from ..data import VideoDataset, collate, eval_dataset, make_dataset
 from ..errors import ConfigError, Interrupted, TrainingDiverged
 from ..types import Stage
 from . import distributed
+from .batches import StepBatches, StepBatchSampler, ignore_stop_signals, makes_batches
 from .checkpoint import (
     checkpoint_path,
     copy_checkpoint,
@@ -83,84 +83,6 @@ from .optim import as_optim, check_lr_schedule
 from .run_lock import acquire_run_lock, release_run_lock
 from .spec import RunSpec, build_model
 from .tensorboard import SWAP_CLIPS, TensorBoardLog
-
-
-def _ignore_stop_signals(worker_id: int):
-    """Loader workers ignore SIGINT and SIGTERM: the trainer saves, then ends them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-class StepBatchSampler(Sampler):
-    """Yields the dataset indices of steps start..stop-1, deterministic in (seed, step).
-
-    Step s draws the flat positions offset + (s - origin) * B ... + B - 1 (a stage starts at
-    step `origin` with the first position after the previous stages' clips, `offset`).
-    Infinite datasets use the positions as indices; a finite one is walked in a fresh
-    permutation per epoch (computed once per epoch, not once per clip). In a run of several
-    processes each yields its slice of every step's B indices (`distributed.shard`).
-    """
-
-    def __init__(
-        self,
-        start: int,
-        stop: int,
-        batch_size: int,
-        length: int | None,
-        seed: int,
-        origin: int = 0,
-        offset: int = 0,
-    ):
-        self.start, self.stop, self.batch_size, self.length, self.seed = start, stop, batch_size, length, seed
-        self.origin, self.offset = origin, offset
-        self._permutations: dict[int, np.ndarray] = {}  # epoch -> permutation (the last two kept)
-
-    def __len__(self):
-        return max(0, self.stop - self.start)
-
-    def permutation(self, epoch: int) -> np.ndarray:
-        if epoch not in self._permutations:
-            if len(self._permutations) >= 2:
-                self._permutations.pop(min(self._permutations))
-            rng = np.random.default_rng([self.seed, epoch, 7])
-            self._permutations[epoch] = rng.permutation(self.length)
-        return self._permutations[epoch]
-
-    def indices(self, step: int) -> list[int]:
-        """The global batch of step `step` (every process's clips)."""
-        first = self.offset + (step - self.origin) * self.batch_size
-        flat = np.arange(first, first + self.batch_size)
-        if self.length is None:
-            return flat.tolist()
-        epochs, positions = np.divmod(flat, self.length)
-        out = np.empty(self.batch_size, dtype=np.int64)
-        for epoch in np.unique(epochs):  # one epoch, or two where the step crosses an epoch's end
-            where = epochs == epoch
-            out[where] = self.permutation(int(epoch))[positions[where]]
-        return out.tolist()
-
-    def __iter__(self):
-        for step in range(self.start, self.stop):
-            yield distributed.shard(self.indices(step))
-
-
-class StepBatches(torch.utils.data.Dataset):
-    """Item k = the batch of the sampler's k-th step, made by `dataset.batch` (for datasets that
-    make a batch faster than a loop over items: one call per batch, in a loader worker)."""
-
-    def __init__(self, dataset: VideoDataset, sampler: StepBatchSampler):
-        self.dataset, self.sampler = dataset, sampler
-
-    def __len__(self):
-        return len(self.sampler)
-
-    def __getitem__(self, k: int) -> dict:
-        return self.dataset.batch(distributed.shard(self.sampler.indices(self.sampler.start + k)))
-
-
-def makes_batches(dataset) -> bool:
-    """Whether `dataset` overrides `VideoDataset.batch` (e.g. a vectorised generator)."""
-    return isinstance(dataset, VideoDataset) and type(dataset).batch is not VideoDataset.batch
 
 
 def pick_device(name: str) -> torch.device:
@@ -414,7 +336,7 @@ class Trainer:
         }
         if train.num_workers > 0:
             options["prefetch_factor"] = 4  # batches in flight per worker
-            options["worker_init_fn"] = _ignore_stop_signals  # the trainer decides when to stop
+            options["worker_init_fn"] = ignore_stop_signals  # the trainer decides when to stop
         if makes_batches(self.train_data):  # one `dataset.batch` call per step (in a worker)
             return DataLoader(StepBatches(self.train_data, sampler), batch_size=None, **options)
         return DataLoader(self.train_data, batch_sampler=sampler, collate_fn=collate, **options)
