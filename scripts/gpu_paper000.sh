@@ -18,7 +18,11 @@
 # says how many steps it reached.
 # Environment (defaults): PRESETS ("paper paper-code"), POOLED (paper-pooled; empty: none),
 # NUM_CLIPS (1000), PYTHON (python3), EXTRA_SET (more --set values for every run, space-separated),
-# CPU_RETRY (1: a `reproduce` that fails on the GPU runs again with --device cpu; 0: not).
+# CPU_RETRY (1: a `reproduce` that fails on the GPU runs again with --device cpu; 0: not),
+# WEIGHTS (0; 1: once training ends, each run's weights rounded to fp16 (scripts/export_weights.py)
+# are split into parts of at most 15 MiB, OUTDIR/weights/PRESET-MODEL.fp16.partNN, before the
+# evaluation; where the call brings them back, `cat PARTS > RUN/checkpoints/model_fp16.pt` in the
+# bundle's run folder and `export_weights.py ROOT --restore` make runs that `reproduce --reuse` evaluates).
 set -u
 OUTDIR=${1:-runs/gpu}
 MINUTES=${2:-20}
@@ -39,7 +43,8 @@ bundle() {  # what the runs have written so far -> OUTDIR/bundle.tgz (also when 
     shopt -s nullglob
     files=(env.txt ./*.log judges/*.json)
     for preset in $PRESETS; do
-      files+=("$preset"/table*.md "$preset"/results.json "$preset"/report.html "$preset"/figures "$preset"/*/log.csv)
+      files+=("$preset"/table*.md "$preset"/results.json "$preset"/report.html "$preset"/figures "$preset"/*/log.csv
+        "$preset"/*/config.json)
     done
     [ -n "$POOLED" ] && files+=("$POOLED"/dvae/metrics.json "$POOLED"/dvae/report.html "$POOLED"/dvae/figures \
       "$POOLED"/dvae/log.csv)
@@ -73,6 +78,18 @@ done
 [ -n "$POOLED" ] && train "$POOLED" dvae
 wait
 date -u >> "$OUTDIR/env.txt"
+if [ "${WEIGHTS:-0}" = 1 ]; then  # fp16 weights in parts under 16 MiB (a device call returns no larger file)
+  mkdir -p "$OUTDIR/weights"
+  for preset in $PRESETS; do
+    $PYTHON "$(dirname "$0")/export_weights.py" "$OUTDIR/$preset" >> "$OUTDIR/weights.log" 2>&1
+    for f in "$OUTDIR/$preset"/*/checkpoints/model_fp16.pt; do
+      [ -f "$f" ] || continue
+      model=$(basename "$(dirname "$(dirname "$f")")")
+      split -b 15m -d "$f" "$OUTDIR/weights/$preset-$model.fp16.part"
+    done
+  done
+  date -u >> "$OUTDIR/env.txt"
+fi
 # the evaluations run side by side: each gets its share of the cores (two processes of 2 threads on
 # 2 cores took 2.1x as long per SSIM batch as of 1 thread each, 2026-11-27; GPU idle meanwhile)
 EVALS=$(wc -w <<< "$PRESETS"); [ -n "$POOLED" ] && EVALS=$((EVALS + 1))

@@ -5,7 +5,8 @@
 # 1. CHECK (default: the CUDA tests of `reproduce 000` at paper and paper-code, 4 steps, 20 clips)
 #    must pass, else the call ends there with the failing output (and costs little device time).
 # 2. Training minutes = (DEADLINE - time so far - 40 s start - EVAL_S) / 60, at most MAX_MINUTES.
-# 3. BUNDLE_DIR/bundle.tgz: tables, results, figures, reports, logs; BUNDLE_DIR/env.txt, nvsmi.log.
+# 3. BUNDLE_DIR/bundle.tgz: tables, results, figures, reports, logs; BUNDLE_DIR/env.txt; logs.tgz
+#    (nvsmi.log, check.log); with WEIGHTS=1 the runs' fp16 weights in parts (gpu_paper000.sh).
 # Environment (defaults): DEADLINE (560 s from the start of this script; give the call 600),
 # EVAL_S (150: evaluation and bundle), MAX_MINUTES (20), JUDGES (.devcarry/judges: cached judge
 # .pt/.json copied into the cache, so the default judge is not retrained there; missing: trained),
@@ -41,5 +42,7 @@ cd "$WORK" || exit 1
 [ -f DONE ] || echo "PARTIAL: the deadline came first"
 cp bundle.tgz "$BUNDLE/"
 cp env.txt "$BUNDLE/" 2>/dev/null
+cp weights/* "$BUNDLE/" 2>/dev/null  # WEIGHTS=1: the fp16 weights' parts
+(cd "$BUNDLE" && tar czf logs.tgz nvsmi.log check.log && rm nvsmi.log check.log)  # a call returns 8 files at most
 for f in ./*/table*.md; do echo "== $f"; cat "$f"; done
 grep -h "stopped at\|^training" ./train-*.log; grep -h "^evaluated\|vidis: error" ./reproduce*.log; cat env.txt

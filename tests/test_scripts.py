@@ -58,14 +58,19 @@ def test_gpu_paper000_session_script_at_smoke(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert failed.returncode == 1 and "CHECK FAILED" in failed.stdout
     assert not (tmp_path / "work" / "env.txt").exists()  # nothing trained
-    env.update(CHECK="true", DEADLINE="200", EVAL_S="90")
+    env.update(CHECK="true", DEADLINE="200", EVAL_S="90", WEIGHTS="1")
     done = subprocess.run(["bash", script, str(tmp_path / "b1")], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=400)  # fmt: skip
     assert "check passed" in done.stdout and "training minutes: " in done.stdout, done.stdout[-2000:]
     assert (tmp_path / "work" / "DONE").exists() and "PARTIAL" not in done.stdout
     with tarfile.open(tmp_path / "b1" / "bundle.tgz") as bundle:
         names = bundle.getnames()
-    assert "smoke/table1.md" in names and "smoke/dvae/log.csv" in names
+    assert "smoke/table1.md" in names and "smoke/dvae/log.csv" in names and "smoke/dvae/config.json" in names
+    returned = sorted(p.name for p in (tmp_path / "b1").iterdir())  # a device call returns 8 files at most
+    assert returned == ["bundle.tgz", "env.txt", "logs.tgz", "smoke-dvae.fp16.part00",
+                        "smoke-frame_vae.fp16.part00", "smoke-lstm_vae.fp16.part00"]  # fmt: skip
+    weights = (tmp_path / "work" / "smoke" / "lstm_vae" / "checkpoints" / "model_fp16.pt").read_bytes()
+    assert (tmp_path / "b1" / "smoke-lstm_vae.fp16.part00").read_bytes() == weights
 
 
 @pytest.mark.slow
