@@ -7,7 +7,9 @@
 # every step, `vidis reproduce 000 --preset paper --out RUNS --reuse` writes Tables 1-2, figures
 # and report.html from them, and RUNS/DONE marks the end. Ctrl-C or SIGTERM saves the running
 # model at its step. On the project's 2-core CPU (2026-11-27) dvae took 0.8-0.9 s per step and
-# frame_vae 0.75 (15,625 steps: 3.5-4 hours each).
+# frame_vae 0.75 (15,625 steps: 3.5-4 hours each). RUNS must outlive the sittings: on this
+# project's machines a folder outside the repository was gone at the next session (2026-11-27), and
+# the three `paper` runs were then trained on a GPU instead (results/paper000/paper-h200/).
 # Environment (defaults): PRESET (paper), PYTHON (python3), NUM_CLIPS (1000).
 set -euo pipefail
 RUNS=${1:?usage: bash scripts/cpu_paper000.sh RUNS MINUTES}

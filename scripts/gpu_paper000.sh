@@ -6,7 +6,10 @@
 # H200 (2026-11-27, PRESETS="paper paper-code" POOLED=, 3.63 minutes) the six runs trained, then
 # the evaluations had not finished 3.3 minutes later (CPU-bound, GPU idle): since then ground-truth
 # swaps are scored on the GPU, the evaluations share the cores, and each model's evaluation time is
-# printed. In a GPU session call it through scripts/gpu_paper000_session.sh (check, deadline).
+# printed. Later that day (PRESETS=paper POOLED= WEIGHTS=1 EXTRA_SET=train.amp=bf16, through the
+# session script) the three `paper` runs trained all 15,625 steps in 349 s and the evaluation took
+# 27 s: results/paper000/paper-h200/. In a GPU session call it through
+# scripts/gpu_paper000_session.sh (check, deadline).
 # The seven training runs (3 models x 2 presets, and dvae paper-pooled) share the GPU in
 # parallel, each stopped by train.max_minutes=MINUTES if it has not finished (on one H100,
 # 2026-11-24, all but paper-code dvae finished their 15,625 steps within 16 minutes); the

@@ -12,7 +12,10 @@
 # .pt/.json copied into the cache, so the default judge is not retrained there; missing: trained),
 # CHECK, WORK (/tmp/gpu000), and gpu_paper000.sh's PRESETS (paper paper-code), POOLED (none), PYTHON.
 # On 2026-11-27 (one H200): six runs sharing the GPU trained 3,649-5,347 steps in 3.63 minutes
-# (about 18-24 steps/s each, GPU 95% busy); results/paper000/README.md has the account.
+# (about 18-24 steps/s each, GPU 95% busy); results/paper000/README.md has the account. The same
+# day, `PRESETS=paper POOLED= WEIGHTS=1 DEADLINE=570 EVAL_S=45 EXTRA_SET=train.amp=bf16` with a
+# 17-second CHECK (three 20-step smoke trainings on CUDA) trained the three `paper` runs to the
+# end in 349 s, evaluated them in 27 s and returned their fp16 weights (results/paper000/paper-h200).
 set -u
 T0=$(date +%s)
 BUNDLE=${1:?usage: gpu_paper000_session.sh BUNDLE_DIR}
