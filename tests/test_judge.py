@@ -19,7 +19,6 @@ from vidis.eval.disentanglement import (
     swap_partner,
 )
 from vidis.eval.judge import (
-    DEFAULT_STEPS,
     LOG_FILE_BAR_INTERVAL,
     QUICK_STEPS,
     Judge,
@@ -149,6 +148,10 @@ def test_train_save_load_round_trip(tmp_path, monkeypatch, capsys):
     for name in before:
         torch.testing.assert_close(before[name], after[name])
     assert str(path) in describe_judge(loaded) and "custom" in describe_judge(loaded)
+    # once the dataset declares these settings as its default, the same cached file is its default judge
+    monkeypatch.setattr(MovingMNIST, "judge_defaults", {**MovingMNIST.judge_defaults, **settings})
+    assert judge_path("moving_mnist", SMOKE) == path
+    assert load_judge("moving_mnist", SMOKE).report["kind"] == "default"
 
 
 def test_get_or_train_judge_trains_once_then_loads(tmp_path, monkeypatch):
@@ -181,15 +184,16 @@ def test_judge_path_ignores_split_sizes_not_images(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
     assert judge_path("moving_mnist", {}) == judge_path("moving_mnist", {"num_digits": 2, "num_test": 10})
     assert judge_path("moving_mnist", {}) != judge_path("moving_mnist", {"num_frames": 10})
-    assert judge_path("moving_mnist", {}).name.startswith(f"moving_mnist-{DEFAULT_STEPS}steps-")
+    steps = MovingMNIST.judge_defaults["steps"]  # the dataset declares its judge's length
+    assert judge_path("moving_mnist", {}).name.startswith(f"moving_mnist-{steps}steps-")
 
 
 def test_judge_cache_key_holds_the_judges_settings_and_the_dataset_version(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDIS_CACHE", str(tmp_path))
     default = judge_path("moving_mnist", {})
     explicit = judge_path(
-        "moving_mnist", {}, steps=DEFAULT_STEPS, batch_size=judge_module.DEFAULT_BATCH_SIZE,
-        lr=judge_module.DEFAULT_LR, seed=0,
+        "moving_mnist", {}, steps=MovingMNIST.judge_defaults["steps"],
+        batch_size=judge_module.DEFAULT_BATCH_SIZE, lr=judge_module.DEFAULT_LR, seed=0,
         judge_options={**DEFAULT_OPTIONS, **MovingMNIST.judge_defaults["judge_options"]},
         train_frames=MovingMNIST.judge_defaults["train_frames"],
         whole_clip_steps=MovingMNIST.judge_defaults["whole_clip_steps"],

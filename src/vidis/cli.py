@@ -405,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--judge",
         action="store_true",
         help="also run the judged protocols: paper 000's scores and swaps scored by the dataset's "
-        "judge (trained and cached on first use: about 10 minutes on 2 CPU cores)",
+        "judge (trained and cached on first use: Moving MNIST's about 16 minutes on 2 CPU cores)",
     )
     p.add_argument(
         "--judge-steps",
