@@ -7,7 +7,7 @@ from PIL import Image
 
 from vidis.data import make_dataset
 from vidis.errors import CapabilityError
-from vidis.eval.figures import STILL_FRAMES, swap_vs_truth_figure
+from vidis.eval.figures import STILL_FRAMES, reconstruction_grid, swap_vs_truth_figure
 
 PAD, SIZE, SCALE = 2, 64, 2
 
@@ -65,3 +65,28 @@ def test_swap_vs_truth_figure_needs_a_model_that_swaps(tmp_path):
     model.capabilities = frozenset()
     with pytest.raises(CapabilityError, match="swap"):
         swap_vs_truth_figure(model, dataset, [(0, 1)], tmp_path / "x")
+
+
+class Reconstructs:
+    def __init__(self, fn):
+        self.fn = fn
+
+    def reconstruct(self, video):
+        return self.fn(video)
+
+
+def test_reconstruction_grid_labels_its_rows(tmp_path):
+    video = make_dataset("moving_mnist", "test", num_frames=6, num_test=3).batch(range(3))["video"]
+    models = {"copy": Reconstructs(lambda v: v), "black": Reconstructs(torch.zeros_like)}
+    gif, png = reconstruction_grid(models, video, tmp_path / "recon")
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 6
+    image = np.asarray(Image.open(png).convert("RGB"))  # 3 rows (real, copy, black) x 5 frames
+    strip = STILL_FRAMES * (3 * SIZE + 4 * PAD) + (STILL_FRAMES - 1) * PAD  # frames and separators
+    assert image.shape[0] == 3 * SIZE + 4 * PAD and image.shape[1] > strip
+    margin, frames = image[:, : image.shape[1] - strip], image[:, image.shape[1] - strip :]
+    for row in range(3):  # each row's label is drawn (dark text on the grey margin)
+        band = margin[PAD + row * (SIZE + PAD) : (row + 1) * (SIZE + PAD)]
+        assert (band < 64).any()
+    real, copy, black = (frames[PAD + r * (SIZE + PAD) : (r + 1) * (SIZE + PAD)] for r in range(3))
+    assert np.array_equal(real, copy) and real.max() > 0 and black[:SIZE, PAD : PAD + SIZE].max() == 0

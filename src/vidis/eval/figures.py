@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..viz import save_gif, save_png, video_grid, video_strip
-from ..viz.video import _add_row_labels
+from ..viz.video import _add_row_labels, frame_strip
 
 STILL_FRAMES = 5  # frames shown in a PNG still
 
@@ -57,9 +57,20 @@ def interpolation_grid(model, video_a, video_b, factor: str, out: Path, steps: i
 
 @torch.no_grad()
 def reconstruction_grid(models: dict, videos: torch.Tensor, out: Path) -> list[Path]:
-    """Rows: the clips, then each model's reconstructions (paper 000 figure 3)."""
+    """Rows: the clips, then each model's reconstructions (paper 000 figure 3), each row labelled
+    in a margin on the left ("real clips", then the keys of `models`): once per GIF frame, once
+    for the PNG's strip of STILL_FRAMES frames."""
     rows = [videos.cpu()] + [m.reconstruct(videos).float().cpu() for m in models.values()]
-    return _write(video_grid(rows), out)
+    names = ["real clips", *models]
+    grid = video_grid(rows)  # (T, H', W', 3): one row per entry of `names`, one column per clip
+    height, pad = videos.shape[-2], 2
+    out = Path(out).with_suffix(".gif")
+    labelled = np.stack([_add_row_labels(frame, names, height, pad, 0.5) for frame in grid])
+    gif = save_gif(labelled, out, scale=2)
+    T = grid.shape[0]
+    keep = torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long().tolist()
+    still = _add_row_labels(frame_strip(grid[keep]), names, height, pad, 0.5)
+    return [gif, save_png(still, out.with_suffix(".png"))]
 
 
 @torch.no_grad()
