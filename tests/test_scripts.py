@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,3 +116,30 @@ def test_cpu_paper000_script_refuses_a_bad_time(tmp_path):
     bad = subprocess.run(["bash", script, str(tmp_path / "runs"), "ninety"], capture_output=True, text=True)
     assert bad.returncode == 2 and "MINUTES must be a number of minutes" in bad.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_export_weights_joins_parts_then_restores(tmp_path):
+    """Weights split into parts by gpu_paper000.sh WEIGHTS=1 (here by hand) come back as a last.pt
+    that holds them in float32 and no optimiser state; a preset with '-' keeps its name."""
+    weights = {"w": torch.randn(300, dtype=torch.float32).half(), "n": torch.tensor(3)}
+    source = tmp_path / "model_fp16.pt"
+    torch.save({"model": weights, "optimizers": {}, "step": 7}, source)
+    data = source.read_bytes()
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "paper-code-dvae.fp16.part00").write_bytes(data[:500])
+    (parts / "paper-code-dvae.fp16.part01").write_bytes(data[500:])
+    script = str(ROOT / "scripts" / "export_weights.py")
+    runs = tmp_path / "runs"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run([sys.executable, script, str(runs), "--restore", "--parts", str(parts)],
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    restored = torch.load(runs / "paper-code" / "dvae" / "checkpoints" / "last.pt", weights_only=True)
+    assert restored["step"] == 7 and restored["optimizers"] == {}
+    assert restored["model"]["w"].dtype == torch.float32
+    assert torch.equal(restored["model"]["w"], weights["w"].float())
+    assert torch.equal(restored["model"]["n"], weights["n"])
+    alone = subprocess.run([sys.executable, script, str(runs), "--parts", str(parts)], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert alone.returncode == 2 and "--parts goes with --restore" in alone.stderr
