@@ -24,8 +24,8 @@
 # CPU_RETRY (1: a `reproduce` that fails on the GPU runs again with --device cpu; 0: not),
 # WEIGHTS (0; 1: once training ends, each run's weights rounded to fp16 (scripts/export_weights.py)
 # are split into parts of at most 15 MiB, OUTDIR/weights/PRESET-MODEL.fp16.partNN, before the
-# evaluation; where the call brings them back, `cat PARTS > RUN/checkpoints/model_fp16.pt` in the
-# bundle's run folder and `export_weights.py ROOT --restore` make runs that `reproduce --reuse` evaluates).
+# evaluation; where the call brings them back, `export_weights.py ROOT --restore --parts DIR`, with
+# ROOT the unpacked bundle, makes runs that `reproduce --reuse` evaluates).
 set -u
 OUTDIR=${1:-runs/gpu}
 MINUTES=${2:-20}

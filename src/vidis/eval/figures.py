@@ -17,12 +17,21 @@ from ..viz.video import _add_row_labels, frame_strip
 STILL_FRAMES = 5  # frames shown in a PNG still
 
 
-def _write(frames, out: Path, scale: int = 2) -> list[Path]:
-    """frames (T, H, W, 3) -> out.gif and out.png (STILL_FRAMES evenly spaced frames)."""
+def _still_indices(T: int) -> list[int]:
+    """The STILL_FRAMES evenly spaced frames of T (all of them when T is smaller) shown in a PNG."""
+    return torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long().tolist()
+
+
+def _write(frames, out: Path, scale: int = 2, labels=None, row_height: int = 0, pad: int = 2) -> list[Path]:
+    """frames (T, H, W, 3) -> out.gif and out.png (the still frames side by side). labels: one per
+    grid row of `row_height` px (rows `pad` apart), drawn in a margin on the left of every GIF
+    frame and once on the left of the PNG."""
     out = Path(out).with_suffix(".gif")
-    T = frames.shape[0]
-    keep = torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long().tolist()
-    return [save_gif(frames, out, scale=scale), save_png(frames[keep], out.with_suffix(".png"))]
+    still = frames[_still_indices(frames.shape[0])]  # (S, H, W, 3)
+    if labels:
+        frames = np.stack([_add_row_labels(frame, labels, row_height, pad, 0.5) for frame in frames])
+        still = _add_row_labels(frame_strip(still), labels, row_height, pad, 0.5)
+    return [save_gif(frames, out, scale=scale), save_png(still, out.with_suffix(".png"))]
 
 
 @torch.no_grad()
@@ -61,16 +70,8 @@ def reconstruction_grid(models: dict, videos: torch.Tensor, out: Path) -> list[P
     in a margin on the left ("real clips", then the keys of `models`): once per GIF frame, once
     for the PNG's strip of STILL_FRAMES frames."""
     rows = [videos.cpu()] + [m.reconstruct(videos).float().cpu() for m in models.values()]
-    names = ["real clips", *models]
-    grid = video_grid(rows)  # (T, H', W', 3): one row per entry of `names`, one column per clip
-    height, pad = videos.shape[-2], 2
-    out = Path(out).with_suffix(".gif")
-    labelled = np.stack([_add_row_labels(frame, names, height, pad, 0.5) for frame in grid])
-    gif = save_gif(labelled, out, scale=2)
-    T = grid.shape[0]
-    keep = torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long().tolist()
-    still = _add_row_labels(frame_strip(grid[keep]), names, height, pad, 0.5)
-    return [gif, save_png(still, out.with_suffix(".png"))]
+    grid = video_grid(rows)  # (T, H', W', 3): the real clips' row, then one per model; a column per clip
+    return _write(grid, out, labels=["real clips", *models], row_height=videos.shape[-2])
 
 
 @torch.no_grad()
@@ -101,7 +102,7 @@ def swap_vs_truth_figure(model, dataset, pairs, out: Path, device="cpu") -> list
     gif = save_gif(frames, out, scale=2)
 
     T = video_a.shape[1]
-    keep = torch.linspace(0, T - 1, min(T, STILL_FRAMES)).round().long()
+    keep = _still_indices(T)
     clips, labels = [], []
     for n, (a, b) in enumerate(zip(index_a, index_b)):
         for name, row in zip((f"A = clip {a}", f"B = clip {b}", "true (best order)", "model swap"), rows):
